@@ -1,0 +1,58 @@
+"""Closed vocabularies stored as short strings (checked by the API and by CHECK constraints)."""
+
+from enum import StrEnum
+
+
+class OrganisationKind(StrEnum):
+    executive_body = "executive_body"
+    municipal_district = "municipal_district"
+    municipal_okrug = "municipal_okrug"
+    city_okrug = "city_okrug"
+    settlement = "settlement"
+    subordinate_organisation = "subordinate_organisation"
+
+
+class Platform(StrEnum):
+    vk = "vk"
+    ok = "ok"
+    telegram = "telegram"
+
+
+class ChannelStatus(StrEnum):
+    active = "active"
+    credentials_invalid = "credentials_invalid"
+    disabled = "disabled"
+
+
+class SubscriptionMode(StrEnum):
+    auto = "auto"
+    feed = "feed"
+
+
+class MaterialPriority(StrEnum):
+    normal = "normal"
+    urgent = "urgent"
+
+
+class MaterialStatus(StrEnum):
+    draft = "draft"
+    review = "review"
+    approved = "approved"
+    withdrawn = "withdrawn"
+
+
+class MediaKind(StrEnum):
+    photo = "photo"
+    video = "video"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    editor = "editor"
+    operator = "operator"
+    monitor = "monitor"
+
+
+def check_in(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"

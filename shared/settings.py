@@ -1,0 +1,90 @@
+"""One settings object for every service. Environment variables use the ``HUB_`` prefix;
+``DATABASE_URL`` and ``REDIS_URL`` are also accepted unprefixed, as hosting platforms set them."""
+
+import base64
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "placeholder", ""}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/hub",
+        validation_alias=AliasChoices("HUB_DATABASE_URL", "DATABASE_URL"),
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("HUB_REDIS_URL", "REDIS_URL"),
+    )
+    # Fernet key (urlsafe base64 of 32 bytes) that encrypts channel credentials at rest.
+    # In development a key is generated once into ``var/encryption.key``; production must set it.
+    encryption_key: str | None = None
+    data_dir: Path = Path("var")
+    media_dir: Path | None = None
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = 256 * 1024 * 1024
+    center_weekly_quota: int = 10
+    log_level: str = "INFO"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # Network base URLs: production defaults; point them at the sandbox to test or demo.
+    vk_api_url: str = "https://api.vk.ru/method/"
+    vk_api_version: str = "5.199"
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    ok_api_url: str = "https://api.ok.ru/fb.do"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Accept the libpq-style URL operators usually have and use the asyncpg driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_key(self) -> "Settings":
+        if self.environment == "production":
+            if self.encryption_key is None or self.encryption_key.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("HUB_ENCRYPTION_KEY must be set to a real Fernet key in production")
+        if self.encryption_key is not None:
+            try:
+                raw = base64.urlsafe_b64decode(self.encryption_key.encode())
+            except ValueError as exc:
+                raise ValueError("HUB_ENCRYPTION_KEY is not urlsafe base64") from exc
+            if len(raw) != 32:
+                raise ValueError("HUB_ENCRYPTION_KEY must decode to 32 bytes (a Fernet key)")
+        return self
+
+    @property
+    def media_root(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+    def resolved_encryption_key(self) -> bytes:
+        """The Fernet key; in development and tests a key file under ``data_dir`` is created once."""
+        if self.encryption_key:
+            return self.encryption_key.encode()
+        key_file = self.data_dir / "encryption.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key = base64.urlsafe_b64encode(os.urandom(32))
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key)
+        return key_file.read_bytes().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

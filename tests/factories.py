@@ -1,0 +1,62 @@
+"""Small async factories: rows straight into the test's transaction, returning what tests need."""
+
+import itertools
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api.security import generate_key
+from shared.crypto import encrypt_secret, fingerprint
+from shared.models import Account, ApiKey, Channel, Organisation
+from shared.models.enums import Role
+
+_counter = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_counter)}"
+
+
+async def make_key(session: AsyncSession, role: Role | str, organisation_id: int | None = None) -> dict[str, str]:
+    """An API key of ``role``; returns the headers that authenticate with it."""
+    new = generate_key()
+    session.add(ApiKey(name=unique(f"{role}-key"), role=str(role), organisation_id=organisation_id,
+                       prefix=new.prefix, key_hash=new.key_hash))
+    await session.flush()
+    return {"Authorization": f"Bearer {new.plaintext}"}
+
+
+async def make_organisation(session: AsyncSession, **fields: Any) -> Organisation:
+    values: dict[str, Any] = {
+        "name": unique("Администрация"), "kind": "municipal_district", "region": "Хабаровский край",
+        "timezone": "Asia/Vladivostok",
+    }
+    values.update(fields)
+    organisation = Organisation(**values)
+    session.add(organisation)
+    await session.flush()
+    return organisation
+
+
+async def make_account(session: AsyncSession, platform: str = "telegram", **fields: Any) -> Account:
+    secrets = fields.pop("credentials", None) or {"telegram": {"bot_token": "123456:sandbox-token"},
+                                                  "vk": {"access_token": "vk1.a.user-token"},
+                                                  "ok": {"access_token": "ok-token", "application_key": "CBA",
+                                                         "application_secret_key": "secret"}}[platform]
+    account = Account(platform=platform, name=unique("account"), secret=encrypt_secret(secrets),
+                      secret_fingerprint=fingerprint(secrets), **fields)
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def make_channel(session: AsyncSession, organisation: Organisation, platform: str = "telegram",
+                       **fields: Any) -> Channel:
+    external_id = fields.pop("external_id", None) or str(next(_counter) + 100000)
+    url = {"vk": f"https://vk.com/club{external_id}", "ok": f"https://ok.ru/group/{external_id}",
+           "telegram": f"https://t.me/c/{external_id}"}[platform]
+    channel = Channel(organisation_id=organisation.id, platform=platform, external_id=external_id,
+                      url=fields.pop("url", url), **fields)  # type: ignore[arg-type]
+    session.add(channel)
+    await session.flush()
+    return channel
