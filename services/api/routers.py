@@ -2,8 +2,20 @@
 
 from fastapi import APIRouter
 
+from services.api.accounts.endpoints import router as accounts_router
+from services.api.api_keys.endpoints import router as api_keys_router
+from services.api.audit_events.endpoints import router as audit_router
+from services.api.channels.endpoints import router as channels_router
 from services.api.organisations.endpoints import router as organisations_router
+from services.api.people.endpoints import router as people_router
+from services.api.subscriptions.endpoints import router as subscriptions_router
 
 API_ROUTERS: list[APIRouter] = [
     organisations_router,
+    accounts_router,
+    channels_router,
+    people_router,
+    subscriptions_router,
+    api_keys_router,
+    audit_router,
 ]

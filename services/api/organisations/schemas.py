@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.api.schemas_common import PartialUpdate
 from shared.models.enums import OrganisationKind
 
 EXAMPLE = {
@@ -37,7 +38,8 @@ class OrganisationCreate(BaseModel):
     _tz = field_validator("timezone")(valid_timezone)
 
 
-class OrganisationUpdate(BaseModel):
+class OrganisationUpdate(PartialUpdate):
+    nullable_fields = frozenset({"parent_id"})
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"timezone": "Asia/Chita"}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=500)
@@ -51,13 +53,6 @@ class OrganisationUpdate(BaseModel):
     @classmethod
     def _tz(cls, value: str | None) -> str | None:
         return None if value is None else valid_timezone(value)
-
-    @field_validator("name", "kind", "region", "is_active")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
 
 
 class OrganisationPublic(BaseModel):
