@@ -1,0 +1,12 @@
+"""``python -m services.api``: serve the API with uvicorn (host and port from settings)."""
+
+import uvicorn
+
+from shared.logs import configure_logging
+from shared.settings import get_settings
+
+if __name__ == "__main__":
+    settings = get_settings()
+    configure_logging("api", settings.log_level)
+    uvicorn.run("services.api.app:app", host=settings.api_host, port=settings.api_port, log_config=None,
+                proxy_headers=True, server_header=False)

@@ -1,0 +1,1 @@
+"""The distributor: an arq worker that turns due deliveries into real posts."""

@@ -1,0 +1,1 @@
+"""The scheduler: periodic jobs (plan, observe, verify, remind)."""
