@@ -58,6 +58,7 @@ class Control:
                 int(b["owner_id"]), int(b["post_id"]), None, "manual"
             )
             or {"ok": True},
+            ("GET", "telegram/polls"): lambda w, b, r: {str(k): v for k, v in w.telegram.polling.items()},
             ("POST", "telegram/bots"): lambda w, b, r: w.telegram.add_bot(b),
             ("POST", "telegram/users"): lambda w, b, r: w.telegram.add_user(b),
             ("POST", "telegram/channels"): lambda w, b, r: w.telegram.add_channel(b),

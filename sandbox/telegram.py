@@ -74,6 +74,7 @@ class TelegramNetwork:
         self.counters = {"update": 0, "file": 0, "media_group": 13000000000000000, "channel": 1000000000000}
         self.wakeups: dict[int, asyncio.Event] = {}
         self.poll_generation: dict[int, int] = {}
+        self.polling: dict[int, bool] = {}
         self.webhook_tasks: dict[int, asyncio.Task[None]] = {}
         self.methods = {
             "getme": self.get_me,
@@ -272,6 +273,7 @@ class TelegramNetwork:
                 "limited_gifts": False,
                 "unique_gifts": False,
                 "premium_subscription": False,
+                "gifts_from_channels": False,
             },
         }
 
@@ -612,10 +614,14 @@ class TelegramNetwork:
                 return []
             event = asyncio.Event()
             self.wakeups[bot_id] = event
+            self.polling[bot_id] = True
             try:
                 await asyncio.wait_for(event.wait(), remaining)
             except TimeoutError:
                 pass
+            finally:
+                if self.poll_generation.get(bot_id) == generation:
+                    self.polling[bot_id] = False
 
     def set_webhook(self, bot: dict[str, Any], request: Request) -> Any:
         params = request.params
