@@ -33,14 +33,14 @@ from shared.db import get_engine  # noqa: E402
 from tests.database import recreate_test_database  # noqa: E402
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def migrated_database() -> Iterator[None]:
     recreate_test_database(TEST_DATABASE_URL)
     yield
 
 
 @pytest.fixture
-async def db_connection() -> AsyncIterator[AsyncConnection]:
+async def db_connection(migrated_database: None) -> AsyncIterator[AsyncConnection]:
     async with get_engine().connect() as connection:
         transaction = await connection.begin()
         try:
