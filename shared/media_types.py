@@ -32,8 +32,22 @@ ACCEPTED_DESCRIPTION = "JPEG, PNG, WebP or GIF photos; MP4, QuickTime or WebM vi
 
 # Major brands of the ISO base media file format that are MP4 video.
 _MP4_BRANDS = {
-    b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
-    b"M4V ", b"M4VP", b"M4VH", b"dash", b"mmp4", b"f4v ", b"MSNV",
+    b"isom",
+    b"iso2",
+    b"iso3",
+    b"iso4",
+    b"iso5",
+    b"iso6",
+    b"mp41",
+    b"mp42",
+    b"avc1",
+    b"M4V ",
+    b"M4VP",
+    b"M4VH",
+    b"dash",
+    b"mmp4",
+    b"f4v ",
+    b"MSNV",
 }
 _QUICKTIME_BRANDS = {b"qt  "}
 

@@ -106,4 +106,3 @@ class LocalDiskStorage:
 
 def local_storage() -> LocalDiskStorage:
     return LocalDiskStorage(get_settings().media_root)
-

@@ -6,7 +6,10 @@ from services.api.accounts.endpoints import router as accounts_router
 from services.api.api_keys.endpoints import router as api_keys_router
 from services.api.audit_events.endpoints import router as audit_router
 from services.api.channels.endpoints import router as channels_router
+from services.api.materials.endpoints import router as materials_router
+from services.api.media.endpoints import router as media_router
 from services.api.organisations.endpoints import router as organisations_router
+from services.api.packages.endpoints import router as packages_router
 from services.api.people.endpoints import router as people_router
 from services.api.subscriptions.endpoints import router as subscriptions_router
 
@@ -18,4 +21,7 @@ API_ROUTERS: list[APIRouter] = [
     subscriptions_router,
     api_keys_router,
     audit_router,
+    materials_router,
+    media_router,
+    packages_router,
 ]
