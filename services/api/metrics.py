@@ -10,11 +10,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.audit import request_id_var
 
+try:  # FastAPI >= 0.160 keeps the matched route's full template here.
+    from fastapi.routing import _get_scope_effective_route_context as _effective_route_context
+except ImportError:  # pragma: no cover - older FastAPI put the full route in scope["route"]
+
+    def _effective_route_context(scope: Scope) -> object:
+        return None
+
 REQUESTS = Counter("hub_api_requests_total", "API requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "hub_api_request_seconds", "API request latency", ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full path template (``/api/v1/organisations/{organisation_id}``), so metrics
+    are labelled by route, not by URL. FastAPI keeps included routes apart from their prefixes and
+    exposes the full template only through its route context (checked by a test, version pinned)."""
+    context = _effective_route_context(scope)
+    template = getattr(context, "path_format", None)
+    if template:
+        return str(template)
+    return str(getattr(scope.get("route"), "path", None) or "unmatched")
 
 
 class RequestContextMiddleware:
@@ -43,8 +61,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            template = route_template(scope)
             method = scope.get("method", "")
             REQUESTS.labels(method, template, str(status_code)).inc()
             LATENCY.labels(method, template).observe(time.perf_counter() - started)

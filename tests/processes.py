@@ -1,0 +1,33 @@
+"""Start a hub process as a subprocess and wait for a line in its log (no sleeps)."""
+
+import os
+import selectors
+import subprocess
+import sys
+import time
+
+
+def start(module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
+    )
+
+
+def wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 30.0) -> list[str]:
+    """Read the process's output until a line contains ``needle``; fail with the output otherwise."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+            break
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return seen
+    raise AssertionError(f"{needle!r} not seen; output so far:\n{''.join(seen)}")
