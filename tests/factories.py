@@ -60,3 +60,17 @@ async def make_channel(session: AsyncSession, organisation: Organisation, platfo
     session.add(channel)
     await session.flush()
     return channel
+
+
+from shared.models import Material  # noqa: E402  (appended with the content factories)
+
+
+async def make_material(session: AsyncSession, **fields: Any) -> Material:
+    """A material straight into the database (default: a draft of week 2026-W48)."""
+    values: dict[str, Any] = {"title": unique("Новость"), "body": "Текст новости", "week": "2026-W48",
+                              "hashtags": ["#СДЕЛАЕМВМЕСТЕ"], "topics": ["культура"]}
+    values.update(fields)
+    material = Material(**values)
+    session.add(material)
+    await session.flush()
+    return material
