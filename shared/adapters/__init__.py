@@ -1,0 +1,1 @@
+"""Network adapters (VK, OK, Telegram) behind one interface: see ``shared.adapters.base``."""
