@@ -23,7 +23,15 @@ log = logging.getLogger("sandbox")
 VK_POSTING = frozenset({"wall.post", "wall.edit", "wall.delete"})
 OK_POSTING = frozenset({"mediatopic.post", "mediatopic.deletetopic"})
 TG_POSTING = frozenset(
-    {"sendmessage", "sendphoto", "sendvideo", "sendmediagroup", "editmessagetext", "editmessagecaption", "deletemessage"}
+    {
+        "sendmessage",
+        "sendphoto",
+        "sendvideo",
+        "sendmediagroup",
+        "editmessagetext",
+        "editmessagecaption",
+        "deletemessage",
+    }
 )
 AUTOSAVE_INTERVAL_S = 2.0
 
@@ -187,7 +195,10 @@ class SandboxApp:
                     "error": {
                         "error_code": error.code,
                         "error_msg": error.message,
-                        "request_params": [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}],
+                        "request_params": [
+                            {"key": "method", "value": method},
+                            {"key": "oauth", "value": "1"},
+                        ],
                     }
                 }
             )

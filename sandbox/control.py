@@ -52,12 +52,18 @@ class Control:
             ),
             ("POST", "vk/posts"): self.vk_post,
             ("POST", "vk/posts/edit"): lambda w, b, r: w.vk._public(
-                w.vk.edit(int(b["owner_id"]), int(b["post_id"]), b.get("text", ""), b.get("attachments", ""), None, "manual")
+                w.vk.edit(
+                    int(b["owner_id"]),
+                    int(b["post_id"]),
+                    b.get("text", ""),
+                    b.get("attachments", ""),
+                    None,
+                    "manual",
+                )
             ),
-            ("POST", "vk/posts/delete"): lambda w, b, r: w.vk.delete(
-                int(b["owner_id"]), int(b["post_id"]), None, "manual"
-            )
-            or {"ok": True},
+            ("POST", "vk/posts/delete"): lambda w, b, r: (
+                w.vk.delete(int(b["owner_id"]), int(b["post_id"]), None, "manual") or {"ok": True}
+            ),
             ("GET", "telegram/polls"): lambda w, b, r: {str(k): v for k, v in w.telegram.polling.items()},
             ("POST", "telegram/bots"): lambda w, b, r: w.telegram.add_bot(b),
             ("POST", "telegram/users"): lambda w, b, r: w.telegram.add_user(b),
@@ -74,10 +80,9 @@ class Control:
                 str(b["gid"]), str(b["uid"]), bool(b.get("admin", True))
             ),
             ("POST", "ok/topics"): self.ok_topic,
-            ("POST", "ok/topics/delete"): lambda w, b, r: w.ok.delete(
-                str(b["gid"]), str(b["topic_id"]), None, "manual"
-            )
-            or {"ok": True},
+            ("POST", "ok/topics/delete"): lambda w, b, r: (
+                w.ok.delete(str(b["gid"]), str(b["topic_id"]), None, "manual") or {"ok": True}
+            ),
         }
 
     def handle(self, method: str, route: str, request: Request) -> tuple[int, Any]:

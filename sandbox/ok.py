@@ -50,7 +50,12 @@ class OkNetwork:
         self.topics: dict[str, dict[str, dict[str, Any]]] = {}
         self.photo_slots: dict[str, dict[str, Any]] = {}
         self.photo_tokens: dict[str, dict[str, Any]] = {}
-        self.counters = {"topic": 155000000000000, "photo": 930000000000, "user": 570000000000, "group": 70000000000000}
+        self.counters = {
+            "topic": 155000000000000,
+            "photo": 930000000000,
+            "user": 570000000000,
+            "group": 70000000000000,
+        }
         self.methods = {
             "mediatopic.post": (self.mediatopic_post, True),
             "mediatopic.gettopics": (self.mediatopic_get_topics, True),
@@ -276,7 +281,9 @@ class OkNetwork:
         topic = {
             "id": topic_id,
             "owner_ref": f"group:{group['gid']}",
-            "author_ref": f"group:{group['gid']}" if attachment.get("onBehalfOfGroup") in ("true", True) else f"user:{user['uid']}",
+            "author_ref": f"group:{group['gid']}"
+            if attachment.get("onBehalfOfGroup") in ("true", True)
+            else f"user:{user['uid']}",
             "created_ms": int(time.time() * 1000),
             "media": media,
             "_gid": group["gid"],
@@ -331,7 +338,14 @@ class OkNetwork:
         topic["_deleted"] = True
         text = "\n".join(m["text"] for m in topic["media"] if m["type"] == "text")
         self.ledger.record(
-            network="ok", action="delete", channel=gid, post_id=topic_id, text=text, media=topic["_media"], token=token, source=source
+            network="ok",
+            action="delete",
+            channel=gid,
+            post_id=topic_id,
+            text=text,
+            media=topic["_media"],
+            token=token,
+            source=source,
         )
 
     def mediatopic_delete_topic(self, user: Any, params: dict[str, str], base: str, token: str | None) -> Any:

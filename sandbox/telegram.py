@@ -24,7 +24,15 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 POSTING_METHODS = frozenset(
-    {"sendmessage", "sendphoto", "sendvideo", "sendmediagroup", "editmessagetext", "editmessagecaption", "deletemessage"}
+    {
+        "sendmessage",
+        "sendphoto",
+        "sendvideo",
+        "sendmediagroup",
+        "editmessagetext",
+        "editmessagecaption",
+        "deletemessage",
+    }
 )
 
 
@@ -283,7 +291,12 @@ class TelegramNetwork:
         message_id = channel["next_message_id"]
         channel["next_message_id"] += 1
         chat = self._chat(channel)
-        message: dict[str, Any] = {"message_id": message_id, "sender_chat": chat, "chat": chat, "date": int(time.time())}
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "sender_chat": chat,
+            "chat": chat,
+            "date": int(time.time()),
+        }
         if author:
             message["author_signature"] = author
         return message
@@ -293,7 +306,12 @@ class TelegramNetwork:
         return {k: v for k, v in message.items() if not k.startswith("_")}
 
     def _store(
-        self, channel: dict[str, Any], message: dict[str, Any], token: str | None, by_bot: int | None, source: str
+        self,
+        channel: dict[str, Any],
+        message: dict[str, Any],
+        token: str | None,
+        by_bot: int | None,
+        source: str,
     ) -> dict[str, Any]:
         self.messages[channel["id"]][message["message_id"]] = message
         text = message.get("text") or message.get("caption") or ""
@@ -353,7 +371,9 @@ class TelegramNetwork:
         ref = str(ref)
         if ref in self.files:
             if self.files[ref]["_kind"] != kind:
-                raise bad_request(f"can't use file of type {self.files[ref]['_kind'].title()} as {kind.title()}")
+                raise bad_request(
+                    f"can't use file of type {self.files[ref]['_kind'].title()} as {kind.title()}"
+                )
             return self.files[ref]
         if ref.startswith(("http://", "https://")):
             # The sandbox never fetches URLs: it records the URL's hash so the ledger stays comparable.
@@ -379,7 +399,11 @@ class TelegramNetwork:
 
     @staticmethod
     def _media_field(kind: str, record: dict[str, Any]) -> Any:
-        base = {"file_id": record["file_id"], "file_unique_id": record["file_unique_id"], "file_size": record["file_size"]}
+        base = {
+            "file_id": record["file_id"],
+            "file_unique_id": record["file_unique_id"],
+            "file_size": record["file_size"],
+        }
         if kind == "photo":
             return [{**base, "width": 1280, "height": 720}]
         return {**base, "width": 1280, "height": 720, "duration": 1, "mime_type": "video/mp4"}
@@ -451,7 +475,14 @@ class TelegramNetwork:
         return message
 
     def edit(
-        self, channel: dict[str, Any], message: dict[str, Any], field: str, value: str, token: str | None, by_bot: int | None, source: str
+        self,
+        channel: dict[str, Any],
+        message: dict[str, Any],
+        field: str,
+        value: str,
+        token: str | None,
+        by_bot: int | None,
+        source: str,
     ) -> dict[str, Any]:
         message[field] = value
         message["edit_date"] = int(time.time())
@@ -494,7 +525,9 @@ class TelegramNetwork:
             raise bad_request(NOT_MODIFIED)
         return self.edit(channel, message, "caption", caption, bot["token"], bot["id"], "api")
 
-    def delete(self, channel: dict[str, Any], message: dict[str, Any], token: str | None, source: str) -> None:
+    def delete(
+        self, channel: dict[str, Any], message: dict[str, Any], token: str | None, source: str
+    ) -> None:
         message["_deleted"] = True
         self.ledger.record(
             network="telegram",
@@ -550,7 +583,9 @@ class TelegramNetwork:
 
     # ----- updates ---------------------------------------------------------------------------------
 
-    def _broadcast(self, channel: dict[str, Any], kind: str, message: dict[str, Any], by_bot: int | None) -> None:
+    def _broadcast(
+        self, channel: dict[str, Any], kind: str, message: dict[str, Any], by_bot: int | None
+    ) -> None:
         public = self._public(message)
         for bot_id in channel["admin_bots"]:
             if bot_id == by_bot:
@@ -603,7 +638,8 @@ class TelegramNetwork:
             if self.poll_generation.get(bot_id) != generation:
                 raise TgError(
                     409,
-                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
                 )
             pending = self._pending(bot_id, offset)
             offset = None
@@ -683,7 +719,9 @@ class TelegramNetwork:
                 if not queue:
                     return
                 update = queue[0]
-                headers = {"X-Telegram-Bot-Api-Secret-Token": bot["secret_token"]} if bot["secret_token"] else {}
+                headers = (
+                    {"X-Telegram-Bot-Api-Secret-Token": bot["secret_token"]} if bot["secret_token"] else {}
+                )
                 try:
                     reply = await client.post(bot["webhook_url"], json=self._public(update), headers=headers)
                     delivered = reply.is_success

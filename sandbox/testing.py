@@ -173,13 +173,26 @@ def running_sandbox(
 ) -> Iterator[RunningSandbox]:
     """Start ``python -m sandbox`` on a free loopback port; yield it ready; stop it on exit."""
     port = port or free_port()
-    command = [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level]
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        log_level,
+    ]
     if world:
         command += ["--world", str(world)]
     if state_file:
         command += ["--state-file", str(state_file)]
     project_root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project_root), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(project_root), os.environ.get("PYTHONPATH")])),
+    }
     process = subprocess.Popen(command, cwd=project_root, env=env, stdout=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     sandbox = None

@@ -213,7 +213,11 @@ class VkNetwork:
                 if key not in ("access_token", "method", "code")
             ]
             return {
-                "error": {"error_code": error.code, "error_msg": error.message, "request_params": request_params}
+                "error": {
+                    "error_code": error.code,
+                    "error_msg": error.message,
+                    "request_params": request_params,
+                }
             }
 
     def resolve_token(self, token: str | None) -> dict[str, Any]:
@@ -325,7 +329,12 @@ class VkNetwork:
                 "date": int(time.time()),
                 "text": str(params.get("caption", "")),
                 "sizes": [
-                    {"type": "x", "width": 604, "height": 604, "url": f"{base}/media/vk/photo{owner_id}_{photo_id}"}
+                    {
+                        "type": "x",
+                        "width": 604,
+                        "height": 604,
+                        "url": f"{base}/media/vk/photo{owner_id}_{photo_id}",
+                    }
                 ],
                 "has_tags": False,
                 "access_key": secrets.token_hex(9),
@@ -527,17 +536,26 @@ class VkNetwork:
     def wall_edit(self, token: dict[str, Any], params: dict[str, Any], _: str) -> Any:
         owner_id, post_id = self._owner(token, params), _int(params, "post_id")
         post = self._post(owner_id, post_id)
-        if post["_user_id"] != token["user_id"] and not (owner_id < 0 and self._can_post(token["user_id"], -owner_id)):
+        if post["_user_id"] != token["user_id"] and not (
+            owner_id < 0 and self._can_post(token["user_id"], -owner_id)
+        ):
             raise VkError(15, "you can not edit this post")
         self.edit(
-            owner_id, post_id, str(params.get("message", "")), str(params.get("attachments", "")), token["token"], "api"
+            owner_id,
+            post_id,
+            str(params.get("message", "")),
+            str(params.get("attachments", "")),
+            token["token"],
+            "api",
         )
         return {"post_id": post_id}
 
     def wall_delete(self, token: dict[str, Any], params: dict[str, Any], _: str) -> Any:
         owner_id, post_id = self._owner(token, params), _int(params, "post_id")
         post = self._post(owner_id, post_id)
-        if post["_user_id"] != token["user_id"] and not (owner_id < 0 and self._can_post(token["user_id"], -owner_id)):
+        if post["_user_id"] != token["user_id"] and not (
+            owner_id < 0 and self._can_post(token["user_id"], -owner_id)
+        ):
             raise VkError(15, "you can not delete this post")
         self.delete(owner_id, post_id, token["token"], "api")
         return 1

@@ -11,7 +11,7 @@ from sandbox.testing import RunningSandbox, running_sandbox
 @pytest.fixture(scope="session", autouse=True)
 def migrated_database() -> Iterator[None]:
     """The sandbox needs no database: override the project-wide PostgreSQL setup for this suite."""
-    yield
+    return
 
 
 @pytest.fixture(scope="session")

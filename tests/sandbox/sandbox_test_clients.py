@@ -42,8 +42,13 @@ WORLD: dict[str, Any] = {
         "bots": [{"token": BOT_TOKEN}, {"token": OTHER_BOT_TOKEN}, {"token": OUTSIDER_BOT_TOKEN}],
         "users": [{"id": TG_EDITOR, "first_name": "Irina"}],
         "channels": [
-            {"id": CHANNEL, "title": "City", "username": "city", "admin_bots": [BOT_TOKEN, OTHER_BOT_TOKEN],
-             "admin_users": [TG_EDITOR]},
+            {
+                "id": CHANNEL,
+                "title": "City",
+                "username": "city",
+                "admin_bots": [BOT_TOKEN, OTHER_BOT_TOKEN],
+                "admin_users": [TG_EDITOR],
+            },
             {"id": OTHER_CHANNEL, "title": "School", "admin_bots": [OTHER_BOT_TOKEN]},
         ],
     },
@@ -79,28 +84,39 @@ def vk_session(base_url: str, token: str) -> vk_api.VkApi:
 
 
 def vk_raw(base_url: str, method: str, token: str, **params: Any) -> dict[str, Any]:
-    reply = httpx.post(f"{base_url}/method/{method}", data={"v": "5.199", **params},
-                       headers={"Authorization": f"Bearer {token}"})
+    reply = httpx.post(
+        f"{base_url}/method/{method}",
+        data={"v": "5.199", **params},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     return reply.json()  # type: ignore[no-any-return]
 
 
 def ok_sign(params: dict[str, str], access_token: str, secret_key: str = OK_SECRET) -> str:
     """OK's documented signature, computed independently of the sandbox's own code."""
     secret = hashlib.md5((access_token + secret_key).encode()).hexdigest()
-    pairs = "".join(f"{k}={params[k]}" for k in sorted(params) if k not in ("sig", "access_token", "session_key"))
+    pairs = "".join(
+        f"{k}={params[k]}" for k in sorted(params) if k not in ("sig", "access_token", "session_key")
+    )
     return hashlib.md5((pairs + secret).encode()).hexdigest()
 
 
 class OkClient:
     """The kind of small httpx OK client the product carries."""
 
-    def __init__(self, base_url: str, access_token: str, app_key: str = OK_APP_KEY, secret: str = OK_SECRET) -> None:
+    def __init__(
+        self, base_url: str, access_token: str, app_key: str = OK_APP_KEY, secret: str = OK_SECRET
+    ) -> None:
         self.url = f"{base_url}/fb.do"
         self.access_token, self.app_key, self.secret = access_token, app_key, secret
 
     def params(self, method: str, **params: Any) -> dict[str, str]:
-        signed = {"method": method, "application_key": self.app_key, "format": "json",
-                  **{k: str(v) for k, v in params.items()}}
+        signed = {
+            "method": method,
+            "application_key": self.app_key,
+            "format": "json",
+            **{k: str(v) for k, v in params.items()},
+        }
         signed["sig"] = ok_sign(signed, self.access_token, self.secret)
         signed["access_token"] = self.access_token
         return signed

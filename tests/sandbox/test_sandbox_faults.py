@@ -10,8 +10,11 @@ from sandbox.testing import running_sandbox
 
 
 def send(sandbox, text: str, timeout: float = 10) -> httpx.Response:
-    return httpx.post(f"{sandbox.telegram_url}{BOT_TOKEN}/sendMessage", data={"chat_id": CHANNEL, "text": text},
-                      timeout=timeout)
+    return httpx.post(
+        f"{sandbox.telegram_url}{BOT_TOKEN}/sendMessage",
+        data={"chat_id": CHANNEL, "text": text},
+        timeout=timeout,
+    )
 
 
 def test_5xx_fraction_fails_exactly_that_share_and_records_nothing_for_them(sandbox):
@@ -38,7 +41,9 @@ def test_timeout_after_record_leaves_the_post_in_the_ledger(sandbox):
 
 def test_token_rule_spares_other_tokens(sandbox):
     sandbox.control.set_faults("vk", "some-other-token", error_5xx_fraction=1.0)
-    reply = vk_raw(sandbox.base_url, "wall.post", VK_USER_TOKEN, owner_id=-VK_GROUP, from_group=1, message="fine")
+    reply = vk_raw(
+        sandbox.base_url, "wall.post", VK_USER_TOKEN, owner_id=-VK_GROUP, from_group=1, message="fine"
+    )
     assert "response" in reply
 
 
@@ -69,7 +74,9 @@ def test_ledger_filters_by_network_channel_token_and_action(sandbox):
 def test_state_file_survives_a_restart(tmp_path):
     state = tmp_path / "state.json"
     with running_sandbox(world="sandbox/worlds/demo.json", state_file=state) as first:
-        reply = vk_raw(first.base_url, "wall.post", "vk-user-irina", owner_id=-200001, from_group=1, message="kept")
+        reply = vk_raw(
+            first.base_url, "wall.post", "vk-user-irina", owner_id=-200001, from_group=1, message="kept"
+        )
         assert "response" in reply
     with running_sandbox(state_file=state) as second:
         wall = vk_raw(second.base_url, "wall.get", "vk-service-demo", owner_id=-200001)["response"]

@@ -26,7 +26,9 @@ def test_signed_topic_with_text_photo_and_link_is_posted_and_read_back(sandbox):
         ],
         "onBehalfOfGroup": "true",
     }
-    topic_id = client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP, attachment=json.dumps(attachment))
+    topic_id = client.call(
+        "mediatopic.post", type="GROUP_THEME", gid=OK_GROUP, attachment=json.dumps(attachment)
+    )
     assert isinstance(topic_id, str)
     topics = client.call("mediatopic.getTopics", gid=OK_GROUP, count=10)
     [topic] = topics["media_topics"]
@@ -40,8 +42,12 @@ def test_signed_topic_with_text_photo_and_link_is_posted_and_read_back(sandbox):
 
 def test_wrong_signature_is_refused_with_104(sandbox):
     client = OkClient(sandbox.base_url, OK_ADMIN_TOKEN)
-    params = client.params("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP,
-                           attachment=json.dumps({"media": [{"type": "text", "text": "x"}]}))
+    params = client.params(
+        "mediatopic.post",
+        type="GROUP_THEME",
+        gid=OK_GROUP,
+        attachment=json.dumps({"media": [{"type": "text", "text": "x"}]}),
+    )
     params["sig"] = "0" * 32
     reply = httpx.post(client.url, data=params).json()
     assert reply["error_code"] == 104
@@ -60,22 +66,33 @@ def test_signature_covers_every_parameter(sandbox):
 
 
 def test_unknown_application_and_revoked_session_are_refused(sandbox):
-    assert OkClient(sandbox.base_url, OK_ADMIN_TOKEN, app_key="CNOPE").call("users.getCurrentUser")["error_code"] == 101
+    assert (
+        OkClient(sandbox.base_url, OK_ADMIN_TOKEN, app_key="CNOPE").call("users.getCurrentUser")["error_code"]
+        == 101
+    )
     sandbox.control.revoke("ok", OK_ADMIN_TOKEN)
     assert OkClient(sandbox.base_url, OK_ADMIN_TOKEN).call("users.getCurrentUser")["error_code"] == 102
 
 
 def test_user_who_is_not_a_group_admin_gets_permission_denied(sandbox):
     client = OkClient(sandbox.base_url, OK_OUTSIDER_TOKEN)
-    reply = client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP,
-                        attachment=json.dumps({"media": [{"type": "text", "text": "x"}]}))
+    reply = client.call(
+        "mediatopic.post",
+        type="GROUP_THEME",
+        gid=OK_GROUP,
+        attachment=json.dumps({"media": [{"type": "text", "text": "x"}]}),
+    )
     assert reply["error_code"] == 10
 
 
 def test_topic_is_deleted_and_ledgered(sandbox):
     client = OkClient(sandbox.base_url, OK_ADMIN_TOKEN)
-    topic_id = client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP,
-                           attachment=json.dumps({"media": [{"type": "text", "text": "gone soon"}]}))
+    topic_id = client.call(
+        "mediatopic.post",
+        type="GROUP_THEME",
+        gid=OK_GROUP,
+        attachment=json.dumps({"media": [{"type": "text", "text": "gone soon"}]}),
+    )
     assert client.call("mediatopic.deleteTopic", gid=OK_GROUP, topic_id=topic_id) == {"success": True}
     assert client.call("mediatopic.getTopics", gid=OK_GROUP)["media_topics"] == []
     assert [e["action"] for e in sandbox.control.ledger(network="ok")] == ["post", "delete"]
@@ -84,8 +101,12 @@ def test_topic_is_deleted_and_ledgered(sandbox):
 def test_topics_page_with_an_anchor(sandbox):
     client = OkClient(sandbox.base_url, OK_ADMIN_TOKEN)
     for number in range(5):
-        client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP,
-                    attachment=json.dumps({"media": [{"type": "text", "text": f"t{number}"}]}))
+        client.call(
+            "mediatopic.post",
+            type="GROUP_THEME",
+            gid=OK_GROUP,
+            attachment=json.dumps({"media": [{"type": "text", "text": f"t{number}"}]}),
+        )
     first = client.call("mediatopic.getTopics", gid=OK_GROUP, count=3)
     rest = client.call("mediatopic.getTopics", gid=OK_GROUP, count=3, anchor=first["anchor"])
     texts = [t["media"][0]["text"] for t in first["media_topics"] + rest["media_topics"]]
@@ -97,6 +118,11 @@ def test_flood_limit_gives_error_8(sandbox):
     sandbox.control.set_faults("ok", OK_ADMIN_TOKEN, flood_limit={"limit": 1, "per_seconds": 3600})
     client = OkClient(sandbox.base_url, OK_ADMIN_TOKEN)
     attachment = json.dumps({"media": [{"type": "text", "text": "x"}]})
-    assert isinstance(client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP, attachment=attachment), str)
-    assert client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP, attachment=attachment)["error_code"] == 8
+    assert isinstance(
+        client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP, attachment=attachment), str
+    )
+    assert (
+        client.call("mediatopic.post", type="GROUP_THEME", gid=OK_GROUP, attachment=attachment)["error_code"]
+        == 8
+    )
     assert OK_APP_KEY

@@ -6,7 +6,14 @@ import json
 
 import httpx
 import pytest
-from sandbox_test_clients import BOT_TOKEN, CHANNEL, OTHER_BOT_TOKEN, OTHER_CHANNEL, OUTSIDER_BOT_TOKEN, TG_EDITOR
+from sandbox_test_clients import (
+    BOT_TOKEN,
+    CHANNEL,
+    OTHER_BOT_TOKEN,
+    OTHER_CHANNEL,
+    OUTSIDER_BOT_TOKEN,
+    TG_EDITOR,
+)
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 
@@ -42,11 +49,16 @@ async def test_rate_limit_raises_retry_after(sandbox):
     reply = raw(sandbox, "sendMessage", chat_id=CHANNEL, text="x")
     assert reply.status_code == 429
     assert 1 <= reply.json()["parameters"]["retry_after"] <= 30
-    assert reply.json()["description"] == f"Too Many Requests: retry after {reply.json()['parameters']['retry_after']}"
+    assert (
+        reply.json()["description"]
+        == f"Too Many Requests: retry after {reply.json()['parameters']['retry_after']}"
+    )
 
 
 async def test_another_admins_post_arrives_as_a_channel_post_update(sandbox):
-    await sandbox.acontrol.create("telegram/posts", {"chat_id": CHANNEL, "user_id": TG_EDITOR, "text": "By hand"})
+    await sandbox.acontrol.create(
+        "telegram/posts", {"chat_id": CHANNEL, "user_id": TG_EDITOR, "text": "By hand"}
+    )
     async with bot_for(sandbox, OTHER_BOT_TOKEN) as other:
         await other.send_message(CHANNEL, "From the other bot")
     async with bot_for(sandbox) as bot:
@@ -83,7 +95,9 @@ async def test_text_limit_is_4096_characters(sandbox):
         with pytest.raises(BadRequest):
             await bot.send_message(CHANNEL, "я" * 4097)
     assert raw(sandbox, "sendMessage", chat_id=CHANNEL, text="x" * 4097).json() == {
-        "ok": False, "error_code": 400, "description": "Bad Request: message is too long"
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: message is too long",
     }
     assert raw(sandbox, "sendMessage", chat_id=CHANNEL, text="").json()["description"] == (
         "Bad Request: message text is empty"
@@ -95,16 +109,23 @@ async def test_caption_limit_is_1024_characters(sandbox):
         await bot.send_photo(CHANNEL, photo=PHOTO, caption="c" * 1024)
         with pytest.raises(BadRequest, match="caption is too long"):
             await bot.send_photo(CHANNEL, photo=PHOTO, caption="c" * 1025)
-    reply = httpx.post(f"{sandbox.telegram_url}{BOT_TOKEN}/sendPhoto", data={"chat_id": CHANNEL, "caption": "c" * 1025},
-                       files={"photo": ("p.jpg", PHOTO)})
+    async with httpx.AsyncClient() as client:
+        reply = await client.post(
+            f"{sandbox.telegram_url}{BOT_TOKEN}/sendPhoto",
+            data={"chat_id": CHANNEL, "caption": "c" * 1025},
+            files={"photo": ("p.jpg", PHOTO)},
+        )
     assert reply.json()["description"] == "Bad Request: message caption is too long"
     assert len(await sandbox.acontrol.ledger(network="telegram")) == 1
 
 
 async def test_media_group_holds_two_to_ten_items(sandbox):
     async with bot_for(sandbox) as bot:
-        album = await bot.send_media_group(CHANNEL, [InputMediaPhoto(PHOTO), InputMediaPhoto(PHOTO, caption="two")])
-        assert len({m.media_group_id for m in album}) == 1 and album[0].media_group_id
+        album = await bot.send_media_group(
+            CHANNEL, [InputMediaPhoto(PHOTO), InputMediaPhoto(PHOTO, caption="two")]
+        )
+        assert len({m.media_group_id for m in album}) == 1
+        assert album[0].media_group_id
         with pytest.raises(BadRequest, match="oo many messages to send as an album"):
             await bot.send_media_group(CHANNEL, [InputMediaPhoto(PHOTO)] * 11)
     empty = raw(sandbox, "sendMediaGroup", chat_id=CHANNEL, media="[]").json()
@@ -137,7 +158,9 @@ async def test_a_second_long_poll_terminates_the_first_with_409(sandbox):
 
 async def _until_polling(sandbox):
     """Wait until the sandbox reports the bot's long poll as open (no timing guesses)."""
-    while not (await sandbox.acontrol._call("GET", "telegram/polls")).get(str(int(BOT_TOKEN.split(":")[0]))):
+    bot_id = BOT_TOKEN.split(":")[0]
+    # The poll lives in another process, so there is no Event to await: ask the sandbox until it says so.
+    while not (await sandbox.acontrol._call("GET", "telegram/polls")).get(bot_id):  # noqa: ASYNC110
         await asyncio.sleep(0)
 
 
@@ -147,7 +170,9 @@ async def test_bot_that_is_not_an_admin_gets_403(sandbox):
             await outsider.send_message(CHANNEL, "hello")
     reply = raw(sandbox, "sendMessage", OTHER_BOT_TOKEN, chat_id=CHANNEL, text="x")
     assert reply.status_code == 200
-    await sandbox.acontrol.create("telegram/admins", {"chat_id": CHANNEL, "bot": OTHER_BOT_TOKEN, "admin": False})
+    await sandbox.acontrol.create(
+        "telegram/admins", {"chat_id": CHANNEL, "bot": OTHER_BOT_TOKEN, "admin": False}
+    )
     reply = raw(sandbox, "sendMessage", OTHER_BOT_TOKEN, chat_id=CHANNEL, text="x")
     assert reply.status_code == 403
     assert reply.json()["description"] == "Forbidden: bot is not a member of the channel chat"
@@ -157,7 +182,8 @@ async def test_edit_and_delete_messages(sandbox):
     async with bot_for(sandbox) as bot:
         message = await bot.send_message(CHANNEL, "draft")
         edited = await bot.edit_message_text("final", chat_id=CHANNEL, message_id=message.message_id)
-        assert edited.text == "final" and edited.edit_date is not None
+        assert edited.text == "final"
+        assert edited.edit_date is not None
         with pytest.raises(BadRequest, match="not modified"):
             await bot.edit_message_text("final", chat_id=CHANNEL, message_id=message.message_id)
         photo = await bot.send_photo(CHANNEL, photo=PHOTO, caption="old")
@@ -181,5 +207,7 @@ async def test_get_chat_by_username(sandbox):
     async with bot_for(sandbox) as bot:
         chat = await bot.get_chat("@city")
     assert (chat.id, chat.type, chat.title) == (CHANNEL, "channel", "City")
-    assert raw(sandbox, "getChat", chat_id=-1009999999999).json()["description"] == "Bad Request: chat not found"
+    assert (
+        raw(sandbox, "getChat", chat_id=-1009999999999).json()["description"] == "Bad Request: chat not found"
+    )
     assert OTHER_CHANNEL

@@ -27,7 +27,9 @@ def test_vk_api_uploads_a_photo_posts_it_to_the_community_wall_and_reads_it_back
     photos = vk_api.VkUpload(vk).photo_wall(io.BytesIO(PNG), group_id=VK_GROUP)
     attachment = f"photo{photos[0]['owner_id']}_{photos[0]['id']}"
 
-    posted = api.wall.post(owner_id=-VK_GROUP, from_group=1, message="Road works", attachments=attachment, guid="d-1")
+    posted = api.wall.post(
+        owner_id=-VK_GROUP, from_group=1, message="Road works", attachments=attachment, guid="d-1"
+    )
     wall = api.wall.get(owner_id=-VK_GROUP, count=10)
 
     assert wall["count"] == 1
@@ -40,8 +42,12 @@ def test_vk_api_uploads_a_photo_posts_it_to_the_community_wall_and_reads_it_back
 
 
 def test_upload_server_accepts_the_documented_photo_field(sandbox):
-    server = vk_raw(sandbox.base_url, "photos.getWallUploadServer", VK_USER_TOKEN, group_id=VK_GROUP)["response"]
-    uploaded = httpx.post(server["upload_url"], files={"photo": ("a.jpg", b"jpeg-bytes", "image/jpeg")}).json()
+    server = vk_raw(sandbox.base_url, "photos.getWallUploadServer", VK_USER_TOKEN, group_id=VK_GROUP)[
+        "response"
+    ]
+    uploaded = httpx.post(
+        server["upload_url"], files={"photo": ("a.jpg", b"jpeg-bytes", "image/jpeg")}
+    ).json()
     saved = vk_raw(sandbox.base_url, "photos.saveWallPhoto", VK_USER_TOKEN, group_id=VK_GROUP, **uploaded)
     assert saved["response"][0]["owner_id"] == -VK_GROUP
 
@@ -162,8 +168,12 @@ def test_repost_by_hand_carries_copy_history(sandbox):
     )
     sandbox.control.create(
         "vk/posts",
-        {"owner_id": -VK_GROUP, "user_id": VK_ADMIN, "text": "Come along",
-         "copy_history": {"owner_id": -VK_OTHER_GROUP, "post_id": original["id"]}},
+        {
+            "owner_id": -VK_GROUP,
+            "user_id": VK_ADMIN,
+            "text": "Come along",
+            "copy_history": {"owner_id": -VK_OTHER_GROUP, "post_id": original["id"]},
+        },
     )
     api = vk_session(sandbox.base_url, VK_USER_TOKEN).get_api()
     [repost] = api.wall.get(owner_id=-VK_GROUP)["items"]
@@ -186,15 +196,21 @@ def test_edit_and_delete_are_ledgered_and_delete_hides_the_post(sandbox):
 def test_video_is_saved_uploaded_and_attached(sandbox):
     api = vk_session(sandbox.base_url, VK_USER_TOKEN).get_api()
     video = api.video.save(name="Parade", description="", group_id=VK_GROUP, wallpost=0)
-    uploaded = httpx.post(video["upload_url"], files={"video_file": ("v.mp4", b"mp4-bytes", "video/mp4")}).json()
+    uploaded = httpx.post(
+        video["upload_url"], files={"video_file": ("v.mp4", b"mp4-bytes", "video/mp4")}
+    ).json()
     assert uploaded["video_id"] == video["video_id"]
-    api.wall.post(owner_id=-VK_GROUP, from_group=1, attachments=f"video{video['owner_id']}_{video['video_id']}")
+    api.wall.post(
+        owner_id=-VK_GROUP, from_group=1, attachments=f"video{video['owner_id']}_{video['video_id']}"
+    )
     assert sandbox.control.ledger(network="vk")[0]["media"] == [hashlib.sha256(b"mp4-bytes").hexdigest()]
 
 
 def test_more_than_ten_attachments_are_refused(sandbox):
     links = ",".join(f"https://example.org/{n}" for n in range(11))
-    reply = vk_raw(sandbox.base_url, "wall.post", VK_USER_TOKEN, owner_id=-VK_GROUP, from_group=1, attachments=links)
+    reply = vk_raw(
+        sandbox.base_url, "wall.post", VK_USER_TOKEN, owner_id=-VK_GROUP, from_group=1, attachments=links
+    )
     assert reply["error"]["error_code"] == 100
 
 
@@ -206,11 +222,17 @@ def test_groups_get_by_id_reports_admin_rights(sandbox):
 
 def test_rate_limit_gives_error_6_and_flood_limit_error_9(sandbox):
     sandbox.control.set_faults("vk", VK_USER_TOKEN, rate_limit={"limit": 2, "per_seconds": 60})
-    codes = [vk_raw(sandbox.base_url, "wall.get", VK_USER_TOKEN, owner_id=-VK_GROUP).get("error", {}).get("error_code")
-             for _ in range(3)]
+    codes = [
+        vk_raw(sandbox.base_url, "wall.get", VK_USER_TOKEN, owner_id=-VK_GROUP)
+        .get("error", {})
+        .get("error_code")
+        for _ in range(3)
+    ]
     assert codes == [None, None, 6]
     sandbox.control.set_faults("vk", VK_USER_TOKEN, flood_limit={"limit": 1, "per_seconds": 3600})
-    posts = [vk_raw(sandbox.base_url, "wall.post", VK_USER_TOKEN, owner_id=-VK_GROUP, from_group=1, message="m")
-             for _ in range(2)]
+    posts = [
+        vk_raw(sandbox.base_url, "wall.post", VK_USER_TOKEN, owner_id=-VK_GROUP, from_group=1, message="m")
+        for _ in range(2)
+    ]
     assert "response" in posts[0]
     assert posts[1]["error"]["error_code"] == 9
