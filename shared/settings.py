@@ -44,6 +44,28 @@ class Settings(BaseSettings):
     telegram_file_url: str = "https://api.telegram.org/file/bot"
     ok_api_url: str = "https://api.ok.ru/fb.do"
 
+    # Distribution: retries, leases and batches.
+    delivery_max_attempts: int = 8
+    delivery_max_age_s: int = 2 * 24 * 3600
+    delivery_lease_s: int = 120
+    delivery_batch_size: int = 50
+    delivery_concurrency: int = 50
+    retry_backoff_base_s: float = 10.0
+    retry_backoff_max_s: float = 3600.0
+    # After an outcome-unknown Telegram attempt, wait this long for the collector to observe the post.
+    outcome_lookup_delay_s: float = 60.0
+    sweep_interval_s: float = 5.0
+    plan_interval_s: float = 60.0
+    telegram_poll_interval_s: float = 10.0
+    # Shared per-token rate limits (Redis): what each network allows one token.
+    vk_rate_per_s: float = 3.0
+    telegram_rate_per_s: float = 30.0
+    telegram_chat_rate_per_min: float = 20.0
+    ok_rate_per_s: float = 5.0
+    rate_limits_enabled: bool = True
+    distributor_metrics_port: int = 0
+    scheduler_metrics_port: int = 0
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

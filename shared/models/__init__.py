@@ -4,10 +4,13 @@ from shared.models.account import Account
 from shared.models.api_key import ApiKey
 from shared.models.audit import AuditEvent
 from shared.models.channel import Channel
+from shared.models.delivery import Delivery
 from shared.models.material import Material
 from shared.models.media import MediaAsset
+from shared.models.notification import Notification
 from shared.models.organisation import Organisation
 from shared.models.person import ResponsiblePerson
+from shared.models.publication import Publication
 from shared.models.subscription import Subscription
 
 __all__ = [
@@ -15,9 +18,12 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Channel",
+    "Delivery",
     "Material",
     "MediaAsset",
+    "Notification",
     "Organisation",
     "ResponsiblePerson",
+    "Publication",
     "Subscription",
 ]

@@ -56,3 +56,27 @@ class Role(StrEnum):
 def check_in(column: str, enum: type[StrEnum]) -> str:
     values = ", ".join(f"'{member.value}'" for member in enum)
     return f"{column} IN ({values})"
+
+
+class DeliveryStatus(StrEnum):
+    scheduled = "scheduled"  # waiting for its time (or for the channel's credentials)
+    sending = "sending"  # claimed by a worker under a lease
+    sent = "sent"
+    failed = "failed"
+    cancelled = "cancelled"  # material withdrawn or expired before it was sent
+    retracting = "retracting"  # material withdrawn after it was sent: the post is being removed
+    retracted = "retracted"
+
+
+class PublicationSource(StrEnum):
+    distributor = "distributor"
+    observed = "observed"
+    reported = "reported"
+
+
+class MatchMethod(StrEnum):
+    post_id = "post_id"
+    repost = "repost"
+    link = "link"
+    text_similarity = "text_similarity"
+    reported = "reported"
