@@ -144,7 +144,10 @@ async def return_material_to_draft(
     session: SessionDep,
     principal: ContentWriter,
     response: Response,
-    data: Annotated[ReturnToDraftRequest | None, Body()] = None,
+    data: Annotated[
+        ReturnToDraftRequest | None,
+        Body(openapi_examples={"with a comment": {"value": {"comment": "Добавьте фото и ссылку на афишу"}}}),
+    ] = None,
     if_match: IfMatchHeader = None,
 ) -> Material:
     """Send a material in `review` back to its author (`review → draft`), optionally with a `comment`
