@@ -3,7 +3,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.models import AuditEvent, Material
@@ -459,9 +459,9 @@ async def test_every_material_write_is_audited(client: httpx.AsyncClient, sessio
         await session.exec(
             select(AuditEvent)
             .where(AuditEvent.entity_type == "material", AuditEvent.entity_id == material["id"])
-            .order_by(AuditEvent.id)
+            .order_by(col(AuditEvent.id))
         )
-    ).all()  # type: ignore[arg-type]
+    ).all()
     assert [event.action for event in events] == [
         "material.create",
         "material.update",

@@ -34,14 +34,14 @@ def image_bytes(fmt: str, size: tuple[int, int] = (64, 48), colour: str = "red")
     return buffer.getvalue()
 
 
-def media_url(material_id: int) -> str:
+def media_url(material_id: int | None) -> str:
     return f"/api/v1/materials/{material_id}/media"
 
 
 async def upload(
     client: httpx.AsyncClient,
     headers: dict[str, str],
-    material_id: int,
+    material_id: int | None,
     data: bytes,
     filename: str = "photo.jpg",
     content_type: str = "image/jpeg",

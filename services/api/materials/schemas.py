@@ -1,5 +1,6 @@
 import re
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -10,7 +11,7 @@ from shared.models.enums import MaterialPriority, MaterialStatus
 # "#" then letters (any script, so Cyrillic tags work), digits or underscores.
 HASHTAG = re.compile(r"#\w+")
 
-EXAMPLE = {
+EXAMPLE: dict[str, Any] = {
     "title": "Сделаем вместе: субботник в парке",
     "body": "В субботу приглашаем жителей на общегородской субботник.",
     "hashtags": ["#СДЕЛАЕМВМЕСТЕ", "#Хабаровск"],

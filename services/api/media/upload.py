@@ -149,7 +149,8 @@ class _Sink:
 
 def _open_staging_file(staging_dir: Path) -> BinaryIO:
     staging_dir.mkdir(parents=True, exist_ok=True)
-    return tempfile.NamedTemporaryFile(dir=staging_dir, delete=False)  # noqa: SIM115 - closed by the caller
+    # Closed (and removed on failure) by the caller.
+    return tempfile.NamedTemporaryFile(dir=staging_dir, delete=False)  # type: ignore[return-value]
 
 
 def _discard(handle: BinaryIO, path: Path) -> None:

@@ -27,7 +27,7 @@ def quota_status(week: str, count: int, urgent_count: int, quota: int) -> dict[s
 
 
 async def weekly_package(session: AsyncSession, week: str, quota: int) -> dict[str, Any]:
-    urgent_first = case((Material.priority == MaterialPriority.urgent.value, 0), else_=1)
+    urgent_first = case((col(Material.priority) == MaterialPriority.urgent.value, 0), else_=1)
     query = (
         select(Material)
         .where(Material.week == week, Material.status == MaterialStatus.approved.value)
@@ -42,7 +42,7 @@ async def package_overview(
     session: AsyncSession, from_week: str, to_week: str, quota: int
 ) -> list[dict[str, Any]]:
     """Every week of the range, including weeks with nothing approved."""
-    is_urgent = case((Material.priority == MaterialPriority.urgent.value, 1), else_=0)
+    is_urgent = case((col(Material.priority) == MaterialPriority.urgent.value, 1), else_=0)
     query = (
         select(Material.week, func.count(), func.sum(is_urgent))
         .where(Material.status == MaterialStatus.approved.value)
