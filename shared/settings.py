@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_file_url: str = "https://api.telegram.org/file/bot"
     ok_api_url: str = "https://api.ok.ru/fb.do"
+    # Network clients (shared by every adapter): timeouts in seconds and connection pool sizes.
+    # A read timeout on a posting call means "outcome unknown", so keep it well above the networks'
+    # normal latency; uploads of large videos get their own, longer timeout.
+    network_connect_timeout_s: float = 10.0
+    network_timeout_s: float = 30.0
+    network_upload_timeout_s: float = 300.0
+    network_pool_size: int = 100
+    # At most this many VK tokens keep a client object in memory (least recently used are dropped).
+    vk_client_cache_size: int = 1024
+    # At most this many Telegram bots are kept initialised (one per token, least recently used dropped).
+    telegram_bot_cache_size: int = 1024
 
     # Distribution: retries, leases and batches.
     delivery_max_attempts: int = 8
