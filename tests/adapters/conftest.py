@@ -1,0 +1,54 @@
+"""The adapters suite: the production adapters pointed at one sandbox subprocess by base URL only
+(``HUB_VK_API_URL`` and friends), with a small known world reset before each test."""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from sandbox.testing import RunningSandbox, running_sandbox
+from shared.adapters.registry import close_adapters
+from shared.settings import Settings, get_settings
+from tests.adapters.support import WORLD
+
+
+@pytest.fixture(scope="session")
+def sandbox_process() -> Iterator[RunningSandbox]:
+    """One sandbox per run; the settings (and so every adapter) point at it through the environment."""
+    with running_sandbox() as sandbox:
+        names = {
+            "HUB_VK_API_URL": sandbox.vk_url,
+            "HUB_TELEGRAM_API_URL": sandbox.telegram_url,
+            "HUB_TELEGRAM_FILE_URL": sandbox.telegram_file_url,
+            "HUB_OK_API_URL": sandbox.ok_url,
+        }
+        saved = {name: os.environ.get(name) for name in names}
+        os.environ.update(names)
+        get_settings.cache_clear()
+        try:
+            yield sandbox
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            get_settings.cache_clear()
+
+
+@pytest.fixture
+async def sandbox(sandbox_process: RunningSandbox) -> AsyncIterator[RunningSandbox]:
+    await sandbox_process.acontrol.reset(WORLD)
+    yield sandbox_process
+    await sandbox_process.acontrol.clear_faults()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_adapters() -> AsyncIterator[None]:
+    yield
+    await close_adapters()
+
+
+@pytest.fixture
+def settings(sandbox_process: RunningSandbox) -> Settings:
+    return get_settings()
