@@ -42,7 +42,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 sandbox: install
-	$(PY) -m sandbox --host 127.0.0.1 --port 8900 --world sandbox/worlds/demo.json
+	$(PY) -m sandbox --host 127.0.0.1 --port 8900 --world sandbox/worlds/demo.json --state-file var/sandbox-state.json
 
 bench: bench-sandbox
 

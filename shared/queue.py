@@ -9,6 +9,8 @@ from arq.connections import RedisSettings
 from shared.settings import get_settings
 
 DISTRIBUTOR_QUEUE = "hub:distributor"
+# The distributor job that claims and delivers due work (woken by the scheduler's sweep).
+DISPATCH_FUNCTION = "dispatch_due"
 
 
 def redis_settings() -> RedisSettings:
@@ -23,3 +25,12 @@ async def enqueue(pool: ArqRedis, function: str, *args: Any, job_id: str | None 
     """Enqueue a wake-up; returns False when a job with ``job_id`` is already queued or running."""
     job = await pool.enqueue_job(function, *args, _job_id=job_id, _queue_name=DISTRIBUTOR_QUEUE)
     return job is not None
+
+
+async def wake_distributors(pool: ArqRedis, count: int, bucket: int) -> int:
+    """Enqueue up to ``count`` dispatch wake-ups for time ``bucket``; repeats in a bucket are refused."""
+    woken = 0
+    for index in range(count):
+        if await enqueue(pool, DISPATCH_FUNCTION, job_id=f"dispatch:{bucket}:{index}"):
+            woken += 1
+    return woken

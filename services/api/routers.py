@@ -6,6 +6,7 @@ from services.api.accounts.endpoints import router as accounts_router
 from services.api.api_keys.endpoints import router as api_keys_router
 from services.api.audit_events.endpoints import router as audit_router
 from services.api.channels.endpoints import router as channels_router
+from services.api.deliveries.endpoints import router as deliveries_router
 from services.api.materials.endpoints import router as materials_router
 from services.api.media.endpoints import router as media_router
 from services.api.organisations.endpoints import router as organisations_router
@@ -19,6 +20,7 @@ API_ROUTERS: list[APIRouter] = [
     channels_router,
     people_router,
     subscriptions_router,
+    deliveries_router,
     api_keys_router,
     audit_router,
     materials_router,

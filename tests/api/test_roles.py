@@ -28,6 +28,7 @@ WRITE_ROUTES: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/subscriptions"): REGISTRY,
     ("PATCH", "/api/v1/subscriptions/{subscription_id}"): REGISTRY,
     ("DELETE", "/api/v1/subscriptions/{subscription_id}"): REGISTRY,
+    ("POST", "/api/v1/deliveries/{delivery_id}/retry"): CONTENT,
     ("POST", "/api/v1/api-keys"): {A},
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): {A},
 }
@@ -62,7 +63,7 @@ async def test_write_route_refuses_roles_outside_its_list(
     refused_roles = set(Role) - WRITE_ROUTES[(method, path)]
     assert Role.monitor in refused_roles, "monitor is read-only everywhere"
     url = path.format(organisation_id=organisation.id, account_id=1, channel_id=1, person_id=1,
-                      subscription_id=1, key_id=1)
+                      subscription_id=1, key_id=1, delivery_id=1)
     for role in refused_roles:
         headers = await make_key(session, role, organisation.id if role is Role.operator else None)
         response = await client.request(method, url, json={}, headers=headers)
