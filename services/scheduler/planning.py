@@ -57,8 +57,9 @@ def posting_slots(now: datetime, week: str, timezone: str, window_start: time, w
         return [now] * count
     per_day: dict[date, int] = defaultdict(int)
     if count <= len(days):
-        for index in range(count):  # evenly spaced days: Mon, Wed, Fri for 3 of 5
-            per_day[days[math.floor(index * len(days) / count)]] += 1
+        for index in range(count):  # evenly spaced from the first to the last day: Mon, Wed, Fri for 3 of 5
+            position = 0 if count == 1 else round(index * (len(days) - 1) / (count - 1))
+            per_day[days[position]] += 1
     else:
         for index in range(count):
             per_day[days[index % len(days)]] += 1
@@ -138,7 +139,7 @@ async def plan_week_deliveries(session: AsyncSession, now: datetime) -> PlanResu
                     "subscription_id": subscription.id, "week": week, "urgent": urgent,
                     "due_at": max(due, not_before) if not_before else due,
                     "next_attempt_at": max(due, not_before) if not_before else due,
-                    "status": DeliveryStatus.scheduled.value,
+                    "status": DeliveryStatus.scheduled.value, "attempts": 0, "created_at": now, "updated_at": now,
                 })
                 taken.add(material.id)  # type: ignore[arg-type]
 
