@@ -235,7 +235,7 @@ class TelegramAdapter:
             first_caption = caption if index == 0 else None
             album.append(
                 kind(
-                    _input_file(item, data),
+                    _input_file(item, data, attach=True),
                     caption=first_caption,
                     parse_mode=ParseMode.HTML if first_caption else None,
                 )
@@ -379,9 +379,9 @@ class TelegramAdapter:
         await self.poll_request.shutdown()
 
 
-def _input_file(item: MediaFile, data: bytes) -> telegram.InputFile | bytes:
-    filename = item.filename or item.path.name
-    return telegram.InputFile(data, filename=filename)
+def _input_file(item: MediaFile, data: bytes, *, attach: bool = False) -> telegram.InputFile:
+    # Album items must be sent as ``attach://<name>`` parts; a single photo or video as its own field.
+    return telegram.InputFile(data, filename=item.filename or item.path.name, attach=attach)
 
 
 def _retry_after_seconds(error: RetryAfter) -> float:
