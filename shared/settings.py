@@ -77,6 +77,42 @@ class Settings(BaseSettings):
     distributor_metrics_port: int = 0
     scheduler_metrics_port: int = 0
 
+    # Compliance (defaults where no rule set exists for a region or organisation; rules are data).
+    compliance_min_items_per_channel: int = 3
+    compliance_require_media: bool = False
+    compliance_count_any_post: bool = False
+    # A week is closed (frozen) this long after it ends in the organisation's zone.
+    compliance_close_after_s: int = 2 * 24 * 3600
+    compliance_close_interval_s: float = 3600.0
+    # Matching observed posts to materials: pg_trgm similarity threshold and how far back to look.
+    match_similarity_threshold: float = 0.45
+    match_material_window_days: int = 21
+    # Observation: VK walls (execute batches of wall.get), OK group topics, Telegram getUpdates.
+    observe_interval_s: float = 900.0
+    observe_concurrency: int = 20
+    vk_observe_posts: int = 50
+    # Optional VK service token for reading walls; by default each channel's own account token reads.
+    vk_observe_token: str | None = None
+    ok_observe_topics: int = 50
+    telegram_poll_timeout_s: float = 0.0
+    # Reported publications: how often to retry confirmation and when to give up.
+    report_confirm_interval_s: float = 300.0
+    report_confirm_give_up_s: int = 3 * 24 * 3600
+    # Midweek reminders, in each organisation's own zone (ISO weekday, 1 = Monday).
+    reminder_weekday: int = 3
+    reminder_hour: int = 12
+    reminder_interval_s: float = 600.0
+    notification_send_interval_s: float = 60.0
+    # The Telegram bot account (Account.id) that writes to responsible people's linked chats.
+    notification_bot_account_id: int | None = None
+    # Optional e-mail sender for notifications of people without a linked chat.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "hub@localhost"
+    smtp_starttls: bool = True
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

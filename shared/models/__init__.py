@@ -4,10 +4,12 @@ from shared.models.account import Account
 from shared.models.api_key import ApiKey
 from shared.models.audit import AuditEvent
 from shared.models.channel import Channel
+from shared.models.compliance import ComplianceEvidence, ComplianceRule, ComplianceWeek, ComplianceWeekChannel
 from shared.models.delivery import Delivery
 from shared.models.material import Material
 from shared.models.media import MediaAsset
 from shared.models.notification import Notification
+from shared.models.observation import ChannelObservation, TelegramPollState
 from shared.models.organisation import Organisation
 from shared.models.person import ResponsiblePerson
 from shared.models.publication import Publication
@@ -18,6 +20,11 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Channel",
+    "ChannelObservation",
+    "ComplianceEvidence",
+    "ComplianceRule",
+    "ComplianceWeek",
+    "ComplianceWeekChannel",
     "Delivery",
     "Material",
     "MediaAsset",
@@ -26,4 +33,5 @@ __all__ = [
     "ResponsiblePerson",
     "Publication",
     "Subscription",
+    "TelegramPollState",
 ]

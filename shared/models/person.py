@@ -20,6 +20,8 @@ class ResponsiblePerson(SQLModel, table=True):
     phone: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
     email: str | None = Field(default=None, sa_column=sa.Column(sa.String(320)))
     telegram_username: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    # Private chat with the hub's notification bot, linked when the person sends it /start.
+    telegram_chat_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
     confirmed_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

@@ -18,6 +18,8 @@ class Publication(SQLModel, table=True):
         sa.CheckConstraint(f"match_method IS NULL OR {check_in('match_method', MatchMethod)}", name="match_method"),
         sa.Index("ix_publication_channel_published", "channel_id", "published_at"),
         sa.Index("ix_publication_organisation_published", "organisation_id", "published_at"),
+        sa.Index("ix_publication_unconfirmed_reports", "id", postgresql_where=sa.text(
+            "source = 'reported' AND confirmed_at IS NULL")),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True))
@@ -37,5 +39,17 @@ class Publication(SQLModel, table=True):
         sa.BigInteger, sa.ForeignKey("delivery.id", ondelete="SET NULL"), nullable=True))
     deleted_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     edited_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    # VK reposts: "<owner_id>_<post_id>" of the original post (copy_history).
+    repost_of: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    # Last time the scheduler saw the post on the channel (observation), if ever.
+    observed_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    # Reports: when an organisation reported the post, when the network's API confirmed it, and why
+    # it could not be confirmed (yet). A ``reported`` row counts only once ``confirmed_at`` is set.
+    reported_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    confirmed_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    confirmation_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    confirmation_checked_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
