@@ -90,7 +90,7 @@ class _HubVkApi(vk_api.VkApi):  # type: ignore[misc]
     def __init__(self, token: str, session: requests.Session, api_version: str) -> None:
         super().__init__(token=token, session=session, api_version=api_version, config=MemoryConfig)
         # Error 6 would sleep 0.5 s and retry, captcha (14) would need captcha_sid: raise them all.
-        self.error_handlers = {}
+        self.error_handlers: dict[int, Callable[..., Any]] = {}
 
 
 class VkAdapter:

@@ -3,6 +3,7 @@
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ async def ok_posts(sandbox: RunningSandbox) -> list[dict[str, object]]:
     return await sandbox.acontrol.ledger(network="ok", action="post")
 
 
-async def topics(sandbox: RunningSandbox) -> list[dict[str, object]]:
+async def topics(sandbox: RunningSandbox) -> list[dict[str, Any]]:
     return [t for t in (await sandbox.acontrol.world())["ok"]["topics"] if not t["_deleted"]]
 
 

@@ -320,3 +320,11 @@ async def test_collector_sees_the_distributors_posts_with_their_media(
     assert post.external_post_id == published.external_post_id
     assert post.has_photo
     assert "Новости города" in post.text
+
+
+async def test_verify_access_of_an_unknown_channel_is_a_credentials_error(
+    sandbox: RunningSandbox, tg: TelegramAdapter
+) -> None:
+    with pytest.raises(AdapterError) as caught:
+        await tg.verify_access(tg_target(chat=-1009999999999))
+    assert caught.value.kind is ErrorKind.credentials
