@@ -2,7 +2,7 @@
 (``HUB_VK_API_URL`` and friends), with a small known world reset before each test."""
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,8 +13,9 @@ from tests.adapters.support import WORLD
 
 
 @pytest.fixture(scope="session")
-def sandbox_process() -> Iterator[RunningSandbox]:
-    """One sandbox per run; the settings (and so every adapter) point at it through the environment."""
+async def sandbox_process() -> AsyncIterator[RunningSandbox]:
+    """One sandbox per run; the settings (and so every adapter) point at it through the environment.
+    Adapters are rebuilt on the way in and out, so no other suite inherits clients aimed at it."""
     with running_sandbox() as sandbox:
         names = {
             "HUB_VK_API_URL": sandbox.vk_url,
@@ -25,9 +26,11 @@ def sandbox_process() -> Iterator[RunningSandbox]:
         saved = {name: os.environ.get(name) for name in names}
         os.environ.update(names)
         get_settings.cache_clear()
+        await close_adapters()
         try:
             yield sandbox
         finally:
+            await close_adapters()
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)
@@ -41,12 +44,6 @@ async def sandbox(sandbox_process: RunningSandbox) -> AsyncIterator[RunningSandb
     await sandbox_process.acontrol.reset(WORLD)
     yield sandbox_process
     await sandbox_process.acontrol.clear_faults()
-
-
-@pytest.fixture(scope="session", autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    yield
-    await close_adapters()
 
 
 @pytest.fixture
