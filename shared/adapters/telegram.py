@@ -202,7 +202,7 @@ class TelegramAdapter:
             external_post_id=str(first.message_id),
             url=self.message_url(first),
             published_at=first.date.astimezone(UTC),
-            text=render_html(parts),
+            text="\n\n".join(block.text for block in parts),  # visible text, as observed posts carry it
             has_photo=any(item.kind == "photo" for item in media),
             has_video=any(item.kind == "video" for item in media),
             part_ids=tuple(str(message.message_id) for message in sent),
