@@ -6,6 +6,7 @@ from shared.models.audit import AuditEvent
 from shared.models.channel import Channel
 from shared.models.compliance import ComplianceEvidence, ComplianceRule, ComplianceWeek, ComplianceWeekChannel
 from shared.models.delivery import Delivery
+from shared.models.feed_change import FeedState, MaterialChange
 from shared.models.material import Material
 from shared.models.media import MediaAsset
 from shared.models.notification import Notification
@@ -14,6 +15,7 @@ from shared.models.organisation import Organisation
 from shared.models.person import ResponsiblePerson
 from shared.models.publication import Publication
 from shared.models.subscription import Subscription
+from shared.models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Account",
@@ -26,7 +28,9 @@ __all__ = [
     "ComplianceWeek",
     "ComplianceWeekChannel",
     "Delivery",
+    "FeedState",
     "Material",
+    "MaterialChange",
     "MediaAsset",
     "Notification",
     "Organisation",
@@ -34,4 +38,6 @@ __all__ = [
     "Publication",
     "Subscription",
     "TelegramPollState",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

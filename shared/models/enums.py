@@ -51,6 +51,8 @@ class Role(StrEnum):
     editor = "editor"
     operator = "operator"
     monitor = "monitor"
+    # Read-only key of one organisation's own system: reads that organisation's feed, reports posts.
+    feed = "feed"
 
 
 def check_in(column: str, enum: type[StrEnum]) -> str:
@@ -80,3 +82,14 @@ class MatchMethod(StrEnum):
     link = "link"
     text_similarity = "text_similarity"
     reported = "reported"
+
+
+class WebhookEvent(StrEnum):
+    material_approved = "material.approved"  # a new item (or a new version of one) is in the feed
+    material_withdrawn = "material.withdrawn"  # take it down
+
+
+class WebhookDeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"  # gave up after the last attempt
