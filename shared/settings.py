@@ -113,6 +113,27 @@ class Settings(BaseSettings):
     smtp_from: str = "hub@localhost"
     smtp_starttls: bool = True
 
+    # The feed municipal systems pull (JSON, RSS, Atom) and its webhooks.
+    # Links in feeds start with this (media links, self links); set it to the API's public address.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # HMAC key of signed media links in feeds. In development a key is generated once into
+    # ``var/feed_signing.key``; production must set it.
+    feed_signing_key: str | None = None
+    # Signed links stay valid for between one and two of these periods (links change once a period,
+    # so every process renders the same bytes, and cached feed bodies stay shareable).
+    feed_link_period_s: int = 24 * 3600
+    # How long a rendered feed body stays in Redis (it is keyed by the feed generation, so this only
+    # bounds memory, never staleness) and how many bodies each API process keeps in memory.
+    feed_cache_ttl_s: int = 3600
+    feed_memory_cache_entries: int = 4096
+    feed_max_page: int = 500
+    # Webhooks: per-request timeout, attempts and exponential backoff of the outbox, batch per pass.
+    webhook_timeout_s: float = 10.0
+    webhook_max_attempts: int = 10
+    webhook_backoff_base_s: float = 30.0
+    webhook_backoff_max_s: float = 6 * 3600.0
+    webhook_batch_size: int = 100
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -135,6 +156,30 @@ class Settings(BaseSettings):
             if len(raw) != 32:
                 raise ValueError("HUB_ENCRYPTION_KEY must decode to 32 bytes (a Fernet key)")
         return self
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_feed_key(self) -> "Settings":
+        if self.environment == "production":
+            if self.feed_signing_key is None or self.feed_signing_key.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("HUB_FEED_SIGNING_KEY must be set to a real secret in production")
+            if len(self.feed_signing_key) < 32:
+                raise ValueError("HUB_FEED_SIGNING_KEY must have at least 32 characters")
+        return self
+
+    def resolved_feed_signing_key(self) -> bytes:
+        """The HMAC key of signed feed links; in development and tests a key file is created once."""
+        if self.feed_signing_key:
+            return self.feed_signing_key.encode()
+        key_file = self.data_dir / "feed_signing.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process created it first
+                return key_file.read_bytes().strip()
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(base64.urlsafe_b64encode(os.urandom(32)))
+        return key_file.read_bytes().strip()
 
     @property
     def media_root(self) -> Path:
