@@ -75,8 +75,8 @@ class ControlClient(_ControlCalls):
     def clear_faults(self) -> Any:
         return self._call("DELETE", "faults")
 
-    def revoke(self, network: str, token: str) -> Any:
-        return self._call("POST", "revoke", {"network": network, "token": token})
+    def revoke(self, network: str, token: str, *, restore: bool = False) -> Any:
+        return self._call("POST", "revoke", {"network": network, "token": token, "restore": restore})
 
     def reset(self, world: dict[str, Any] | None = None) -> Any:
         return self._call("POST", "reset", {"world": world} if world else {})
@@ -117,8 +117,8 @@ class AsyncControlClient(_ControlCalls):
     async def clear_faults(self) -> Any:
         return await self._call("DELETE", "faults")
 
-    async def revoke(self, network: str, token: str) -> Any:
-        return await self._call("POST", "revoke", {"network": network, "token": token})
+    async def revoke(self, network: str, token: str, *, restore: bool = False) -> Any:
+        return await self._call("POST", "revoke", {"network": network, "token": token, "restore": restore})
 
     async def reset(self, world: dict[str, Any] | None = None) -> Any:
         return await self._call("POST", "reset", {"world": world} if world else {})
