@@ -74,3 +74,36 @@ async def make_material(session: AsyncSession, **fields: Any) -> Material:
     session.add(material)
     await session.flush()
     return material
+
+
+from shared.models import MediaAsset, Subscription  # noqa: E402  (appended with the feed factories)
+
+
+async def make_subscription(session: AsyncSession, organisation: Organisation, **fields: Any) -> Subscription:
+    """An active subscription of ``organisation`` (default: every topic, feed mode)."""
+    values: dict[str, Any] = {"organisation_id": organisation.id, "mode": "feed", "topics": []}
+    values.update(fields)
+    subscription = Subscription(**values)
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def make_media(session: AsyncSession, material: Material, data: bytes | None = None, **fields: Any) -> MediaAsset:
+    """A photo of ``material`` whose bytes really are in the media storage (default: a tiny JPEG-like blob)."""
+    import hashlib
+    import io
+
+    from shared.storage import local_storage
+
+    content = data if data is not None else b"\xff\xd8\xff\xe0" + unique("photo").encode() * 10
+    digest = hashlib.sha256(content).hexdigest()
+    storage_key = await local_storage().put(io.BytesIO(content), sha256=digest)
+    values: dict[str, Any] = {"material_id": material.id, "kind": "photo", "content_type": "image/jpeg",
+                              "size_bytes": len(content), "sha256": digest, "storage_key": storage_key,
+                              "width": 640, "height": 480}
+    values.update(fields)
+    asset = MediaAsset(**values)
+    session.add(asset)
+    await session.flush()
+    return asset

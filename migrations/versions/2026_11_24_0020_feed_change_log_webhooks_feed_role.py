@@ -45,6 +45,8 @@ CREATE TABLE feed_state (
     id integer NOT NULL,
     generation bigint NOT NULL DEFAULT 0,
     changed_at timestamptz NOT NULL,
+    -- Names this database in shared caches (Redis): a recreated database never reuses cached bodies.
+    epoch text NOT NULL DEFAULT md5(random()::text || clock_timestamp()::text),
     CONSTRAINT pk_feed_state PRIMARY KEY (id),
     CONSTRAINT ck_feed_state_single_row CHECK (id = 1)
 )

@@ -7,6 +7,8 @@ from services.api.api_keys.endpoints import router as api_keys_router
 from services.api.audit_events.endpoints import router as audit_router
 from services.api.channels.endpoints import router as channels_router
 from services.api.deliveries.endpoints import router as deliveries_router
+from services.api.feed.endpoints import router as feed_router
+from services.api.feed.system_endpoints import router as feed_system_router
 from services.api.materials.endpoints import router as materials_router
 from services.api.media.endpoints import router as media_router
 from services.api.organisations.endpoints import router as organisations_router
@@ -26,4 +28,6 @@ API_ROUTERS: list[APIRouter] = [
     materials_router,
     media_router,
     packages_router,
+    feed_router,
+    feed_system_router,
 ]

@@ -9,6 +9,7 @@ from shared.models.enums import Role
 from tests.factories import make_key, make_organisation
 
 A, E, O, M = Role.admin, Role.editor, Role.operator, Role.monitor
+F = Role.feed  # read-only key of one organisation's system
 CONTENT = {A, E}
 REGISTRY = {A, E, O}
 
@@ -31,6 +32,10 @@ WRITE_ROUTES: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/deliveries/{delivery_id}/retry"): CONTENT,
     ("POST", "/api/v1/api-keys"): {A},
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): {A},
+    ("POST", "/api/v1/feed/publications"): {A, E, O, F},
+    ("POST", "/api/v1/feed/keys"): {A, O},
+    ("POST", "/api/v1/feed/webhooks"): REGISTRY,
+    ("DELETE", "/api/v1/feed/webhooks/{webhook_id}"): REGISTRY,
 }
 CONTENT_PREFIXES = ("/api/v1/materials", "/api/v1/media")
 
@@ -63,9 +68,9 @@ async def test_write_route_refuses_roles_outside_its_list(
     refused_roles = set(Role) - WRITE_ROUTES[(method, path)]
     assert Role.monitor in refused_roles, "monitor is read-only everywhere"
     url = path.format(organisation_id=organisation.id, account_id=1, channel_id=1, person_id=1,
-                      subscription_id=1, key_id=1, delivery_id=1)
+                      subscription_id=1, key_id=1, webhook_id=1, delivery_id=1)
     for role in refused_roles:
-        headers = await make_key(session, role, organisation.id if role is Role.operator else None)
+        headers = await make_key(session, role, organisation.id if role in (O, F) else None)
         response = await client.request(method, url, json={}, headers=headers)
         assert response.status_code == 403, (role, method, path, response.text)
         assert response.json()["error"] == "forbidden"
@@ -78,8 +83,8 @@ async def test_content_write_routes_are_for_admins_and_editors_only(
     routes = content_routes()
     for method, path in routes:
         url = path.replace("{material_id}", "1").replace("{media_id}", "1").replace("{asset_id}", "1")
-        for role in (Role.operator, Role.monitor):
-            headers = await make_key(session, role, organisation.id if role is Role.operator else None)
+        for role in (Role.operator, Role.monitor, Role.feed):
+            headers = await make_key(session, role, organisation.id if role in (O, F) else None)
             response = await client.request(method, url, json={}, headers=headers)
             assert response.status_code == 403, (role, method, path, response.text)
 
