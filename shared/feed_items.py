@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.feed_links import media_url
 
@@ -62,12 +64,28 @@ SELECT c.xid::text::bigint AS xid, c.seq FROM material_change c WHERE {HORIZON}
 ORDER BY c.xid DESC, c.seq DESC LIMIT 1
 """
 
+MATERIAL = f"""
+SELECT {MATERIAL_COLUMNS}
+FROM material m JOIN material_change c ON c.material_id = m.id WHERE m.id = $1
+"""
+
 MEDIA = """
 SELECT id, material_id, kind, content_type, size_bytes, width, height, sha256
 FROM media_asset WHERE material_id = ANY($1::int[]) ORDER BY material_id, position, id
 """
 
 SUBSCRIPTION_TOPICS = "SELECT topics FROM subscription WHERE organisation_id = $1 AND is_active"
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, inside the session's transaction (started here if it
+    was not yet, so the raw statements of this module never run outside it)."""
+    connection = await session.connection()
+    await connection.execute(text("SELECT 1"))
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    return driver
 
 
 class InvalidCursor(ValueError):
@@ -145,6 +163,10 @@ async def changes_withheld_after(connection: asyncpg.Connection, after: Position
 async def head_position(connection: asyncpg.Connection) -> Position:
     row = await connection.fetchrow(HEAD_POSITION)
     return START if row is None else Position(row["xid"], row["seq"])
+
+
+async def material_row(connection: asyncpg.Connection, material_id: int) -> asyncpg.Record | None:
+    return await connection.fetchrow(MATERIAL, material_id)
 
 
 def position_of(row: asyncpg.Record) -> Position:

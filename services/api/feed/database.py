@@ -10,25 +10,13 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from fastapi import Request
-from sqlalchemy import text
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.feed_items import driver_connection
 from shared.settings import get_settings
 
 
 def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under ``session``, inside the session's transaction (started here if
-    it was not yet, so raw statements never run outside it)."""
-    connection = await session.connection()
-    await connection.execute(text("SELECT 1"))
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert isinstance(driver, asyncpg.Connection)
-    return driver
 
 
 async def _pool(request: Request) -> asyncpg.Pool:

@@ -9,7 +9,6 @@ from services.api import audit
 from services.api.api_keys.schemas import ApiKeyCreated, ApiKeyPublic
 from services.api.deps import Principal
 from services.api.errors import InvalidField, not_found
-from services.api.feed.database import driver_connection
 from services.api.feed.schemas import FeedKeyCreate, WebhookCreate, WebhookCreated, WebhookPublic
 from services.api.security import generate_key
 from shared import feed_items
@@ -61,7 +60,7 @@ async def create_webhook(session: AsyncSession, principal: Principal, data: Webh
     """Register a webhook; announcements start with changes after this moment. The secret is shown once."""
     organisation_id = await _organisation(session, principal, data.organisation_id)
     secret = "whsec_" + secrets.token_urlsafe(32)
-    head = await feed_items.head_position(await driver_connection(session))
+    head = await feed_items.head_position(await feed_items.driver_connection(session))
     webhook = WebhookSubscription(
         organisation_id=organisation_id,
         url=data.url,
