@@ -13,9 +13,8 @@ SCHEMA_VERSION = "1"
 HUB_NS = "urn:regional-content-hub:feed:1"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
-ET.register_namespace("hub", HUB_NS)
-ET.register_namespace("media", MEDIA_NS)
-ET.register_namespace("atom", ATOM_NS)
+# Namespaces are declared on the root by hand and children use their prefixes literally: the output
+# then names them exactly as written here, whatever else registered prefixes in ElementTree.
 
 # Atom requires an <updated> even for an empty feed: a fixed instant keeps empty feeds byte-stable.
 EMPTY_FEED_UPDATED = "2000-01-01T00:00:00Z"
@@ -78,13 +77,13 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: st
 
 
 def _hub_fields(entry: ET.Element, item: dict[str, Any]) -> None:
-    _sub(entry, f"{{{HUB_NS}}}id", str(item["id"]))
-    _sub(entry, f"{{{HUB_NS}}}version", str(item["version"]))
-    _sub(entry, f"{{{HUB_NS}}}status", item["status"])
-    _sub(entry, f"{{{HUB_NS}}}priority", item["priority"])
-    _sub(entry, f"{{{HUB_NS}}}week", item["week"])
+    _sub(entry, "hub:id", str(item["id"]))
+    _sub(entry, "hub:version", str(item["version"]))
+    _sub(entry, "hub:status", item["status"])
+    _sub(entry, "hub:priority", item["priority"])
+    _sub(entry, "hub:week", item["week"])
     if item["withdrawn_reason"]:
-        _sub(entry, f"{{{HUB_NS}}}withdrawn_reason", item["withdrawn_reason"])
+        _sub(entry, "hub:withdrawn_reason", item["withdrawn_reason"])
 
 
 def _categories(item: dict[str, Any]) -> list[str]:
@@ -97,13 +96,15 @@ def _xml(root: ET.Element) -> bytes:
 
 
 def render_rss(feed: FeedSnapshot) -> bytes:
-    rss = ET.Element("rss", {"version": "2.0"})
+    rss = ET.Element(
+        "rss", {"version": "2.0", "xmlns:atom": ATOM_NS, "xmlns:media": MEDIA_NS, "xmlns:hub": HUB_NS}
+    )
     channel = _sub(rss, "channel")
     _sub(channel, "title", _title(feed))
     _sub(channel, "link", feed.self_url)
     _sub(channel, "description", f"Материалы регионального контент-центра для «{feed.organisation['name']}»")
     _sub(channel, "language", "ru")
-    _sub(channel, f"{{{ATOM_NS}}}link", href=feed.self_url, rel="self", type="application/rss+xml")
+    _sub(channel, "atom:link", href=feed.self_url, rel="self", type="application/rss+xml")
     if feed.items:
         _sub(channel, "lastBuildDate", _rfc822(max(item["updated_at"] for item in feed.items)))
     for item in feed.items:
@@ -128,7 +129,7 @@ def render_rss(feed: FeedSnapshot) -> bytes:
         for media in item["media"]:
             _sub(
                 entry,
-                f"{{{MEDIA_NS}}}content",
+                "media:content",
                 url=media["url"],
                 fileSize=str(media["size_bytes"]),
                 type=media["content_type"],
@@ -139,39 +140,36 @@ def render_rss(feed: FeedSnapshot) -> bytes:
 
 
 def render_atom(feed: FeedSnapshot) -> bytes:
-    def atom(tag: str) -> str:
-        return f"{{{ATOM_NS}}}{tag}"
-
-    root = ET.Element(atom("feed"))
-    _sub(root, atom("id"), f"urn:regional-content-hub:feed:organisation:{feed.organisation['id']}")
-    _sub(root, atom("title"), _title(feed))
-    _sub(root, atom("updated"), max((item["updated_at"] for item in feed.items), default=EMPTY_FEED_UPDATED))
-    _sub(root, atom("link"), rel="self", href=feed.self_url, type="application/atom+xml")
-    author = _sub(root, atom("author"))
-    _sub(author, atom("name"), CENTER_NAME)
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "xmlns:hub": HUB_NS})
+    _sub(root, "id", f"urn:regional-content-hub:feed:organisation:{feed.organisation['id']}")
+    _sub(root, "title", _title(feed))
+    _sub(root, "updated", max((item["updated_at"] for item in feed.items), default=EMPTY_FEED_UPDATED))
+    _sub(root, "link", rel="self", href=feed.self_url, type="application/atom+xml")
+    author = _sub(root, "author")
+    _sub(author, "name", CENTER_NAME)
     for item in feed.items:
-        entry = _sub(root, atom("entry"))
-        _sub(entry, atom("id"), f"urn:regional-content-hub:material:{item['id']}")
-        _sub(entry, atom("title"), item["title"])
-        _sub(entry, atom("updated"), item["updated_at"])
+        entry = _sub(root, "entry")
+        _sub(entry, "id", f"urn:regional-content-hub:material:{item['id']}")
+        _sub(entry, "title", item["title"])
+        _sub(entry, "updated", item["updated_at"])
         if item["approved_at"]:
-            _sub(entry, atom("published"), item["approved_at"])
-        _sub(entry, atom("content"), _text(item), type="text")
+            _sub(entry, "published", item["approved_at"])
+        _sub(entry, "content", _text(item), type="text")
         if item["link"]:
-            _sub(entry, atom("link"), rel="alternate", href=item["link"])
+            _sub(entry, "link", rel="alternate", href=item["link"])
         for media in item["media"]:
             _sub(
                 entry,
-                atom("link"),
+                "link",
                 rel="enclosure",
                 href=media["url"],
                 type=media["content_type"],
                 length=str(media["size_bytes"]),
             )
         for category in _categories(item):
-            _sub(entry, atom("category"), term=category)
+            _sub(entry, "category", term=category)
         _hub_fields(entry, item)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=ATOM_NS)
+    return _xml(root)
 
 
 RENDERERS = {
