@@ -51,7 +51,9 @@ class RateLimiter:
 
     async def reserve(self, limit: Limit) -> float:
         """Reserve a slot; return seconds to wait for it. TooLongWait if it is beyond ``max_wait_s``."""
-        wait_us = int(await self._reserve(keys=[self.prefix + limit.key], args=[limit.interval_us, self.max_wait_us]))
+        wait_us = int(
+            await self._reserve(keys=[self.prefix + limit.key], args=[limit.interval_us, self.max_wait_us])
+        )
         if wait_us < 0:
             raise TooLongWait(-wait_us / 1_000_000)
         return wait_us / 1_000_000
@@ -69,5 +71,7 @@ class RateLimiter:
             "local now = redis.call('TIME'); local t = tonumber(now[1]) * 1000000 + tonumber(now[2]) + "
             "tonumber(ARGV[1]); local cur = tonumber(redis.call('GET', KEYS[1]) or '0'); if t > cur then "
             "redis.call('SET', KEYS[1], t, 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 1000) end return 1",
-            1, self.prefix + limit.key, int(seconds * 1_000_000),
+            1,
+            self.prefix + limit.key,
+            int(seconds * 1_000_000),
         )

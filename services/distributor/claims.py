@@ -48,9 +48,35 @@ class Claim:
     started_at: datetime
 
 
-async def claim_due(session: AsyncSession, *, worker: str, now: datetime, limit: int, lease_s: int) -> list[Claim]:
+async def claim_due(
+    session: AsyncSession, *, worker: str, now: datetime, limit: int, lease_s: int
+) -> list[Claim]:
     """Claim up to ``limit`` due deliveries (urgent first) and commit, before any network call."""
-    rows = (await session.execute(_CLAIM, {"worker": worker, "now": now, "lease_s": lease_s, "limit": limit})).all()
+    rows = (
+        await session.execute(_CLAIM, {"worker": worker, "now": now, "lease_s": lease_s, "limit": limit})
+    ).all()
     await session.commit()
-    return [Claim(delivery_id=row[0], retract=row[1] == "retracting", attempts=row[2], unknown_since=row[3],
-                  started_at=row[4]) for row in rows]
+    return [
+        Claim(
+            delivery_id=row[0],
+            retract=row[1] == "retracting",
+            attempts=row[2],
+            unknown_since=row[3],
+            started_at=row[4],
+        )
+        for row in rows
+    ]
+
+
+_RENEW = text("""
+UPDATE delivery SET lease_expires_at = :now + make_interval(secs => :lease_s)
+WHERE id = ANY(CAST(:ids AS bigint[])) AND lease_owner = :worker AND status IN ('sending', 'retracting')
+""")
+
+
+async def renew_leases(
+    session: AsyncSession, *, worker: str, ids: list[int], now: datetime, lease_s: int
+) -> None:
+    """Extend this worker's leases on deliveries it is still working on."""
+    await session.execute(_RENEW, {"worker": worker, "ids": ids, "now": now, "lease_s": lease_s})
+    await session.commit()

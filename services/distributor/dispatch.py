@@ -13,8 +13,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.distributor import outcomes
-from services.distributor.claims import Claim, claim_due
+from services.distributor.claims import Claim, claim_due, renew_leases
 from services.distributor.metrics import DELIVERIES, DELIVERY_SECONDS
+from services.distributor.recorder import SentOutcome, SentRecorder
 from shared.adapters.base import (
     AdapterError,
     ChannelTarget,
@@ -55,64 +56,135 @@ def rate_limits(settings: Settings, target: ChannelTarget) -> tuple[Limit, ...]:
     if target.platform == Platform.vk.value:
         return (Limit(target.token_key, settings.vk_rate_per_s),)
     if target.platform == Platform.telegram.value:
-        return (Limit(target.token_key, settings.telegram_rate_per_s),
-                Limit(f"telegram-chat:{target.external_id}", settings.telegram_chat_rate_per_min / 60.0))
+        return (
+            Limit(target.token_key, settings.telegram_rate_per_s),
+            Limit(f"telegram-chat:{target.external_id}", settings.telegram_chat_rate_per_min / 60.0),
+        )
     return (Limit(target.token_key, settings.ok_rate_per_s),)
 
 
 class Dispatcher:
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], limiter: RateLimiter,
-                 adapter_for: Callable[[str], NetworkAdapter], settings: Settings, worker: str) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        limiter: RateLimiter,
+        adapter_for: Callable[[str], NetworkAdapter],
+        settings: Settings,
+        worker: str,
+    ) -> None:
         self.sessions = sessions
         self.limiter = limiter
         self.adapter_for = adapter_for
         self.settings = settings
         self.worker = worker
+        self.recorder = SentRecorder(sessions, worker)
         # Decrypted once per account version (the fingerprint changes when credentials rotate).
         self._credentials: dict[tuple[int, str], dict[str, str]] = {}
 
-    async def run_batch(self) -> int:
-        """Claim one batch of due deliveries and carry each to an outcome; return how many."""
-        async with self.sessions() as session:
-            claims = await claim_due(session, worker=self.worker, now=utcnow(),
-                                     limit=self.settings.delivery_batch_size, lease_s=self.settings.delivery_lease_s)
-        if not claims:
-            return 0
-        jobs = await self._load(claims)
-        semaphore = asyncio.Semaphore(self.settings.delivery_concurrency)
+    async def run(self, budget_s: float) -> tuple[int, bool]:
+        """Claim and deliver due work as a pipeline, keeping up to ``delivery_concurrency`` deliveries
+        in flight, until nothing is due or ``budget_s`` is spent. Returns (claimed, more_may_be_due)."""
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_s
+        in_flight: set[asyncio.Task[None]] = set()
+        held: dict[asyncio.Task[None], int] = {}
+        renewal = asyncio.create_task(self._renew_leases(held))
+        claimed_total = 0
+        exhausted = False
+        try:
+            while True:
+                room = settings.delivery_concurrency - len(in_flight)
+                if (
+                    not exhausted
+                    and loop.time() < deadline
+                    and room >= max(1, settings.delivery_concurrency // 2)
+                ):
+                    wanted = min(room, settings.delivery_batch_size)
+                    async with self.sessions() as session:
+                        claims = await claim_due(
+                            session,
+                            worker=self.worker,
+                            now=utcnow(),
+                            limit=wanted,
+                            lease_s=settings.delivery_lease_s,
+                        )
+                    claimed_total += len(claims)
+                    exhausted = len(claims) < wanted
+                    for job in await self._load(claims) if claims else []:
+                        task = asyncio.create_task(self._guarded(job))
+                        in_flight.add(task)
+                        held[task] = job.claim.delivery_id
+                if not in_flight:
+                    break
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    held.pop(task, None)
+        finally:
+            renewal.cancel()
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+            await self.recorder.drain()
+        return claimed_total, not exhausted
 
-        async def guarded(job: Job) -> None:
-            async with semaphore:
-                try:
-                    await self._process(job)
-                except Exception:  # noqa: BLE001  (one delivery's bug must not stop the batch)
-                    logger.exception("delivery crashed", extra={"fields": {"delivery_id": job.claim.delivery_id}})
-                    await self._retry(job, "internal error; see the distributor log", ErrorKind.unknown.value,
-                                      self.settings.retry_backoff_base_s)
+    async def _renew_leases(self, held: dict[asyncio.Task[None], int]) -> None:
+        """Keep the leases of deliveries still in flight (a slow network or a long rate-limit wait
+        must not let another worker take over a delivery this one is sending)."""
+        interval = max(self.settings.delivery_lease_s / 3, 0.5)
+        while True:
+            await asyncio.sleep(interval)
+            ids = list(held.values())
+            if ids:
+                async with self.sessions() as session:
+                    await renew_leases(
+                        session,
+                        worker=self.worker,
+                        ids=ids,
+                        now=utcnow(),
+                        lease_s=self.settings.delivery_lease_s,
+                    )
 
-        await asyncio.gather(*(guarded(job) for job in jobs))
-        return len(claims)
+    async def _guarded(self, job: "Job") -> None:
+        try:
+            await self._process(job)
+        except Exception:  # noqa: BLE001  (one delivery's bug must not stop the others)
+            logger.exception("delivery crashed", extra={"fields": {"delivery_id": job.claim.delivery_id}})
+            await self._retry(
+                job,
+                "internal error; see the distributor log",
+                ErrorKind.unknown.value,
+                self.settings.retry_backoff_base_s,
+            )
 
     async def _load(self, claims: list[Claim]) -> list[Job]:
         ids = [claim.delivery_id for claim in claims]
         async with self.sessions() as session:
-            rows = (await session.exec(
-                select(Delivery, Material, Channel, Account)
-                .join(Material, col(Material.id) == Delivery.material_id)
-                .join(Channel, col(Channel.id) == Delivery.channel_id)
-                .outerjoin(Account, col(Account.id) == Channel.account_id)
-                .where(col(Delivery.id).in_(ids))
-            )).all()
+            rows = (
+                await session.exec(
+                    select(Delivery, Material, Channel, Account)
+                    .join(Material, col(Material.id) == Delivery.material_id)
+                    .join(Channel, col(Channel.id) == Delivery.channel_id)
+                    .outerjoin(Account, col(Account.id) == Channel.account_id)
+                    .where(col(Delivery.id).in_(ids))
+                )
+            ).all()
             material_ids = {material.id for _, material, _, _ in rows}
-            media = (await session.exec(select(MediaAsset).where(col(MediaAsset.material_id).in_(material_ids))
-                                        .order_by(col(MediaAsset.position), col(MediaAsset.id)))).all()
+            media = (
+                await session.exec(
+                    select(MediaAsset)
+                    .where(col(MediaAsset.material_id).in_(material_ids))
+                    .order_by(col(MediaAsset.position), col(MediaAsset.id))
+                )
+            ).all()
         media_by_material: dict[int, list[MediaAsset]] = {}
         for asset in media:
             media_by_material.setdefault(asset.material_id, []).append(asset)
         by_id = {claim.delivery_id: claim for claim in claims}
         jobs = []
         for delivery, material, channel, account in rows:
-            assert delivery.id is not None and material.id is not None
+            assert delivery.id is not None
+            assert material.id is not None
             target = None
             if account is not None and account.platform == channel.platform:
                 assert account.id is not None
@@ -121,16 +193,30 @@ class Dispatcher:
                 if credentials is None:
                     credentials = decrypt_secret(account.secret)
                     self._credentials[cache_key] = credentials
-                target = ChannelTarget(platform=channel.platform, external_id=channel.external_id,
-                                       credentials=credentials, url=channel.url)
+                target = ChannelTarget(
+                    platform=channel.platform,
+                    external_id=channel.external_id,
+                    credentials=credentials,
+                    url=channel.url,
+                )
             root = self.settings.media_root
             content = PostContent(
-                guid=f"hub-delivery-{delivery.id}", title=material.title, body=material.body,
-                hashtags=tuple(material.hashtags), link=material.link,
-                media=tuple(MediaFile(kind=asset.kind, path=root / asset.storage_key, content_type=asset.content_type,
-                                      sha256=asset.sha256, size_bytes=asset.size_bytes,
-                                      filename=asset.original_filename)
-                            for asset in media_by_material.get(material.id, [])),
+                guid=f"hub-delivery-{delivery.id}",
+                title=material.title,
+                body=material.body,
+                hashtags=tuple(material.hashtags),
+                link=material.link,
+                media=tuple(
+                    MediaFile(
+                        kind=asset.kind,
+                        path=root / asset.storage_key,
+                        content_type=asset.content_type,
+                        sha256=asset.sha256,
+                        size_bytes=asset.size_bytes,
+                        filename=asset.original_filename,
+                    )
+                    for asset in media_by_material.get(material.id, [])
+                ),
             )
             jobs.append(Job(by_id[delivery.id], delivery, material, channel, target, content))
         return jobs
@@ -151,12 +237,16 @@ class Dispatcher:
             await self._cancel(job, "material expired before it could be posted")
             return "cancelled"
         if job.target is None:
-            await self._credentials_lost(job, AdapterError(
-                ErrorKind.credentials, "the channel has no posting account for its network"))
+            await self._credentials_lost(
+                job, AdapterError(ErrorKind.credentials, "the channel has no posting account for its network")
+            )
             return "credentials"
         if self._too_old(job, now) or job.claim.attempts > self.settings.delivery_max_attempts:
-            await self._fail(job, f"gave up after {job.claim.attempts - 1} attempts: {job.delivery.last_error}",
-                             job.delivery.last_error_kind or ErrorKind.retry.value)
+            await self._fail(
+                job,
+                f"gave up after {job.claim.attempts - 1} attempts: {job.delivery.last_error}",
+                job.delivery.last_error_kind or ErrorKind.retry.value,
+            )
             return "failed"
 
         adapter = self.adapter_for(job.channel.platform)
@@ -182,7 +272,8 @@ class Dispatcher:
 
     async def _look_for_earlier_post(self, job: Job, adapter: NetworkAdapter) -> PublishedPost | str | None:
         """An earlier attempt may have posted: find that post before sending again."""
-        assert job.claim.unknown_since is not None and job.target is not None
+        assert job.claim.unknown_since is not None
+        assert job.target is not None
         since = job.claim.unknown_since - LOOKUP_SKEW
         try:
             found = await adapter.find_published(job.target, job.content, since)
@@ -198,30 +289,55 @@ class Dispatcher:
             return observed
         ready_at = job.claim.unknown_since + timedelta(seconds=self.settings.outcome_lookup_delay_s)
         if utcnow() < ready_at:  # give the collector time to see the post before deciding
-            await self._retry(job, "outcome unknown; waiting for the channel's posts to be observed",
-                              ErrorKind.unknown.value, (ready_at - utcnow()).total_seconds(), refund=True)
+            await self._retry(
+                job,
+                "outcome unknown; waiting for the channel's posts to be observed",
+                ErrorKind.unknown.value,
+                (ready_at - utcnow()).total_seconds(),
+                refund=True,
+            )
             return "wait"
         return None
 
     async def _observed_post(self, job: Job, since: datetime) -> PublishedPost | None:
         title = job.material.title.strip()[:100]
         async with self.sessions() as session:
-            publication = (await session.exec(
-                select(Publication).where(
-                    Publication.channel_id == job.channel.id, col(Publication.published_at) >= since,
-                    col(Publication.text).contains(title),
-                    (col(Publication.delivery_id).is_(None)) | (col(Publication.delivery_id) == job.delivery.id),
-                ).order_by(col(Publication.published_at)).limit(1))).first()
+            publication = (
+                await session.exec(
+                    select(Publication)
+                    .where(
+                        Publication.channel_id == job.channel.id,
+                        col(Publication.published_at) >= since,
+                        col(Publication.text).contains(title),
+                        (col(Publication.delivery_id).is_(None))
+                        | (col(Publication.delivery_id) == job.delivery.id),
+                    )
+                    .order_by(col(Publication.published_at))
+                    .limit(1)
+                )
+            ).first()
         if publication is None:
             return None
-        return PublishedPost(external_post_id=publication.external_post_id, url=publication.url,
-                             published_at=publication.published_at, text=publication.text,
-                             has_photo=publication.has_photo, has_video=publication.has_video,
-                             part_ids=(publication.external_post_id,))
+        return PublishedPost(
+            external_post_id=publication.external_post_id,
+            url=publication.url,
+            published_at=publication.published_at,
+            text=publication.text,
+            has_photo=publication.has_photo,
+            has_video=publication.has_video,
+            part_ids=(publication.external_post_id,),
+        )
 
     async def _handle_error(self, job: Job, error: AdapterError) -> str:
-        log_event(logger, "delivery_error", logging.WARNING, delivery_id=job.delivery.id,
-                  platform=job.channel.platform, kind=error.kind.value, code=error.code)
+        log_event(
+            logger,
+            "delivery_error",
+            logging.WARNING,
+            delivery_id=job.delivery.id,
+            platform=job.channel.platform,
+            kind=error.kind.value,
+            code=error.code,
+        )
         if error.kind is ErrorKind.credentials:
             await self._credentials_lost(job, error)
             return "credentials"
@@ -233,8 +349,13 @@ class Dispatcher:
             delay = 0.0 if job.channel.platform == Platform.vk.value else self.settings.outcome_lookup_delay_s
             if job.channel.platform == Platform.ok.value:
                 delay = min(delay, 5.0)
-            await self._retry(job, str(error), error.kind.value, delay,
-                              unknown_since=job.claim.unknown_since or job.claim.started_at)
+            await self._retry(
+                job,
+                str(error),
+                error.kind.value,
+                delay,
+                unknown_since=job.claim.unknown_since or job.claim.started_at,
+            )
             return "unknown"
         if error.retry_after and job.target is not None:
             for limit in rate_limits(self.settings, job.target)[:1]:
@@ -242,8 +363,12 @@ class Dispatcher:
         if job.claim.attempts >= self.settings.delivery_max_attempts or self._too_old(job, utcnow()):
             await self._fail(job, f"gave up after {job.claim.attempts} attempts: {error}", error.kind.value)
             return "failed"
-        await self._retry(job, str(error), error.kind.value,
-                          outcomes.backoff_seconds(self.settings, job.claim.attempts, error.retry_after))
+        await self._retry(
+            job,
+            str(error),
+            error.kind.value,
+            outcomes.backoff_seconds(self.settings, job.claim.attempts, error.retry_after),
+        )
         return "retry"
 
     def _too_old(self, job: Job, now: datetime) -> bool:
@@ -253,72 +378,135 @@ class Dispatcher:
         now = utcnow()
         delivery = job.delivery
         if job.target is None:
-            await self._credentials_lost(job, AdapterError(ErrorKind.credentials, "the channel has no posting account"))
+            await self._credentials_lost(
+                job, AdapterError(ErrorKind.credentials, "the channel has no posting account")
+            )
             return "credentials"
         if delivery.external_post_id is None:
             async with self.sessions() as session:
-                await outcomes.record_retracted(session, delivery_id=job.claim.delivery_id, worker=self.worker,
-                                                channel_id=job.channel.id or 0, external_post_id=None,
-                                                result="nothing_posted", now=now)
+                await outcomes.record_retracted(
+                    session,
+                    delivery_id=job.claim.delivery_id,
+                    worker=self.worker,
+                    channel_id=job.channel.id or 0,
+                    external_post_id=None,
+                    result="nothing_posted",
+                    now=now,
+                )
             return "retracted"
         adapter = self.adapter_for(job.channel.platform)
         try:
             await self.limiter.acquire(*rate_limits(self.settings, job.target))
-            result = await adapter.retract(job.target, delivery.external_post_id, tuple(delivery.part_ids),
-                                           RETRACTED_TEXT)
+            result = await adapter.retract(
+                job.target, delivery.external_post_id, tuple(delivery.part_ids), RETRACTED_TEXT
+            )
         except TooLongWait as wait:
             async with self.sessions() as session:
-                await outcomes.release_retract(session, delivery_id=job.claim.delivery_id, worker=self.worker,
-                                               error=str(wait), kind="retry", delay_s=wait.wait_s, now=now,
-                                               give_up=False)
+                await outcomes.release_retract(
+                    session,
+                    delivery_id=job.claim.delivery_id,
+                    worker=self.worker,
+                    error=str(wait),
+                    kind="retry",
+                    delay_s=wait.wait_s,
+                    now=now,
+                    give_up=False,
+                )
             return "rate_limited"
         except AdapterError as error:
             if error.kind is ErrorKind.credentials:
                 await self._credentials_lost(job, error, keep_status="retracting")
                 return "credentials"
-            give_up = job.claim.attempts >= self.settings.delivery_max_attempts or error.kind is ErrorKind.content
+            give_up = (
+                job.claim.attempts >= self.settings.delivery_max_attempts or error.kind is ErrorKind.content
+            )
             async with self.sessions() as session:
                 await outcomes.release_retract(
-                    session, delivery_id=job.claim.delivery_id, worker=self.worker, error=str(error),
-                    kind=error.kind.value, now=now, give_up=give_up,
-                    delay_s=outcomes.backoff_seconds(self.settings, job.claim.attempts, error.retry_after))
+                    session,
+                    delivery_id=job.claim.delivery_id,
+                    worker=self.worker,
+                    error=str(error),
+                    kind=error.kind.value,
+                    now=now,
+                    give_up=give_up,
+                    delay_s=outcomes.backoff_seconds(self.settings, job.claim.attempts, error.retry_after),
+                )
             return "failed" if give_up else "retry"
         async with self.sessions() as session:
-            await outcomes.record_retracted(session, delivery_id=job.claim.delivery_id, worker=self.worker,
-                                            channel_id=job.channel.id or 0,
-                                            external_post_id=delivery.external_post_id, result=result, now=now)
+            await outcomes.record_retracted(
+                session,
+                delivery_id=job.claim.delivery_id,
+                worker=self.worker,
+                channel_id=job.channel.id or 0,
+                external_post_id=delivery.external_post_id,
+                result=result,
+                now=now,
+            )
         return "retracted"
 
     # Outcome helpers: one transaction each.
 
     async def _sent(self, job: Job, post: PublishedPost) -> None:
-        async with self.sessions() as session:
-            recorded = await outcomes.record_sent(
-                session, delivery_id=job.claim.delivery_id, worker=self.worker, channel_id=job.channel.id or 0,
-                organisation_id=job.channel.organisation_id, material_id=job.material.id or 0, post=post,
-                now=utcnow())
+        recorded = await self.recorder.record(
+            SentOutcome(
+                delivery_id=job.claim.delivery_id,
+                channel_id=job.channel.id or 0,
+                organisation_id=job.channel.organisation_id,
+                material_id=job.material.id or 0,
+                post=post,
+            )
+        )
         if not recorded:
             log_event(logger, "lease_lost", logging.WARNING, delivery_id=job.claim.delivery_id)
 
-    async def _retry(self, job: Job, error: str, kind: str, delay_s: float, *, unknown_since: datetime | None = None,
-                     refund: bool = False) -> None:
+    async def _retry(
+        self,
+        job: Job,
+        error: str,
+        kind: str,
+        delay_s: float,
+        *,
+        unknown_since: datetime | None = None,
+        refund: bool = False,
+    ) -> None:
         async with self.sessions() as session:
-            await outcomes.record_retry(session, delivery_id=job.claim.delivery_id, worker=self.worker, error=error,
-                                        kind=kind, delay_s=delay_s, now=utcnow(), unknown_since=unknown_since,
-                                        refund_attempt=refund)
+            await outcomes.record_retry(
+                session,
+                delivery_id=job.claim.delivery_id,
+                worker=self.worker,
+                error=error,
+                kind=kind,
+                delay_s=delay_s,
+                now=utcnow(),
+                unknown_since=unknown_since,
+                refund_attempt=refund,
+            )
 
     async def _fail(self, job: Job, reason: str, kind: str) -> None:
         async with self.sessions() as session:
-            await outcomes.record_failed(session, delivery_id=job.claim.delivery_id, worker=self.worker,
-                                         reason=reason, kind=kind, now=utcnow())
+            await outcomes.record_failed(
+                session,
+                delivery_id=job.claim.delivery_id,
+                worker=self.worker,
+                reason=reason,
+                kind=kind,
+                now=utcnow(),
+            )
 
     async def _cancel(self, job: Job, reason: str) -> None:
         async with self.sessions() as session:
-            await outcomes.record_cancelled(session, delivery_id=job.claim.delivery_id, worker=self.worker,
-                                            reason=reason, now=utcnow())
+            await outcomes.record_cancelled(
+                session, delivery_id=job.claim.delivery_id, worker=self.worker, reason=reason, now=utcnow()
+            )
 
     async def _credentials_lost(self, job: Job, error: AdapterError, keep_status: str | None = None) -> None:
         async with self.sessions() as session:
             await outcomes.mark_channel_credentials_invalid(
-                session, delivery_id=job.claim.delivery_id, worker=self.worker, channel=job.channel, error=error,
-                now=utcnow(), keep_status=keep_status)
+                session,
+                delivery_id=job.claim.delivery_id,
+                worker=self.worker,
+                channel=job.channel,
+                error=error,
+                now=utcnow(),
+                keep_status=keep_status,
+            )

@@ -4,7 +4,6 @@ PostgreSQL, so a lost job, a Redis flush or a crashed worker loses nothing."""
 import logging
 import os
 import socket
-import time
 import uuid
 from typing import Any, ClassVar
 
@@ -32,22 +31,17 @@ async def ping(ctx: dict[str, Any]) -> str:
 
 
 async def dispatch_due(ctx: dict[str, Any]) -> int:
-    """Claim and deliver due work until none is left (or the budget is spent). When a batch comes
-    back full there is more: wake another job so other workers join in."""
+    """Claim and deliver due work until none is left (or the budget is spent). When there may be
+    more, wake another job so other workers join in."""
     dispatcher: Dispatcher = ctx["dispatcher"]
-    settings = get_settings()
-    total = 0
-    deadline = time.monotonic() + DISPATCH_BUDGET_S
-    while time.monotonic() < deadline:
-        claimed = await dispatcher.run_batch()
-        total += claimed
-        if claimed < settings.delivery_batch_size:
-            break
-        await ctx["redis"].enqueue_job(DISPATCH_FUNCTION, _job_id=f"dispatch:more:{uuid.uuid4().hex}",
-                                       _queue_name=DISTRIBUTOR_QUEUE)
-    if total:
-        log_event(logger, "dispatched", deliveries=total)
-    return total
+    claimed, more = await dispatcher.run(DISPATCH_BUDGET_S)
+    if more:
+        await ctx["redis"].enqueue_job(
+            DISPATCH_FUNCTION, _job_id=f"dispatch:more:{uuid.uuid4().hex}", _queue_name=DISTRIBUTOR_QUEUE
+        )
+    if claimed:
+        log_event(logger, "dispatched", deliveries=claimed)
+    return claimed
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -56,8 +50,13 @@ async def startup(ctx: dict[str, Any]) -> None:
         raise RuntimeError(f"PostgreSQL is not reachable: {postgres}")
     settings = get_settings()
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    ctx["dispatcher"] = Dispatcher(sessions=get_sessionmaker(), limiter=RateLimiter(ctx["redis"]),
-                                   adapter_for=get_adapter, settings=settings, worker=worker_id)
+    ctx["dispatcher"] = Dispatcher(
+        sessions=get_sessionmaker(),
+        limiter=RateLimiter(ctx["redis"]),
+        adapter_for=get_adapter,
+        settings=settings,
+        worker=worker_id,
+    )
     if settings.distributor_metrics_port:
         start_http_server(settings.distributor_metrics_port)
     log_event(logger, "ready", queue=DISTRIBUTOR_QUEUE, worker=worker_id)
@@ -71,8 +70,15 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [ping, func(dispatch_due, keep_result=0, max_tries=1)]
     # A safety net beside the scheduler's sweep: every worker looks for due work twice a minute.
-    cron_jobs: ClassVar[list[Any]] = [cron(dispatch_due, second={0, 30}, unique=False, keep_result=0,  # type: ignore[arg-type]
-                                           run_at_startup=True)]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(
+            dispatch_due,
+            second={0, 30},
+            unique=False,
+            keep_result=0,  # type: ignore[arg-type]
+            run_at_startup=True,
+        )
+    ]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = DISTRIBUTOR_QUEUE

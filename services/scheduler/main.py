@@ -40,8 +40,11 @@ class PeriodicJob:
 async def run_locked(name: str, job: Callable[[AsyncSession], Awaitable[object]]) -> object | None:
     """Run ``job`` in a session holding the job's advisory lock; None when another holder runs it."""
     async with get_sessionmaker()() as session:
-        acquired = (await session.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                          {"key": zlib.crc32(name.encode())})).scalar()
+        acquired = (
+            await session.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": zlib.crc32(name.encode())}
+            )
+        ).scalar()
         if not acquired:
             return None
         try:
@@ -59,8 +62,13 @@ def build_jobs(settings: Settings, pool: object) -> list[PeriodicJob]:
         return await plan_week_deliveries(session, utcnow())
 
     async def sweep_job(session: AsyncSession) -> object:
-        result = await sweep(session, pool, utcnow(), batch_size=settings.delivery_batch_size,  # type: ignore[arg-type]
-                             bucket=int(time.time() // max(settings.sweep_interval_s, 1)))
+        result = await sweep(
+            session,
+            pool,
+            utcnow(),
+            batch_size=settings.delivery_batch_size,  # type: ignore[arg-type]
+            bucket=int(time.time() // max(settings.sweep_interval_s, 1)),
+        )
         DUE_DELIVERIES.set(result.due)
         return result
 

@@ -7,7 +7,6 @@ organisation's own time zone — one a day at most while the remaining days allo
 inserted with ON CONFLICT DO NOTHING, so running the planner again is harmless."""
 
 import logging
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,7 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.calendar import week_bounds, week_label
 from shared.models import Channel, Delivery, Material, Organisation, Subscription
-from shared.models.enums import ChannelStatus, DeliveryStatus, MaterialPriority, MaterialStatus, SubscriptionMode
+from shared.models.enums import (
+    ChannelStatus,
+    DeliveryStatus,
+    MaterialPriority,
+    MaterialStatus,
+    SubscriptionMode,
+)
 
 logger = logging.getLogger("scheduler.planning")
 
@@ -31,8 +36,15 @@ class PlanResult:
     planned: int
 
 
-def posting_slots(now: datetime, week: str, timezone: str, window_start: time, window_end: time,
-                  weekdays: list[int], count: int) -> list[datetime]:
+def posting_slots(
+    now: datetime,
+    week: str,
+    timezone: str,
+    window_start: time,
+    window_end: time,
+    weekdays: list[int],
+    count: int,
+) -> list[datetime]:
     """``count`` due times spread over what is left of the week's posting windows.
 
     One a day while enough allowed days remain; more per day otherwise. When no allowed day is left
@@ -78,46 +90,77 @@ def _topics_match(subscription: Subscription, material: Material) -> bool:
 
 
 async def plan_week_deliveries(session: AsyncSession, now: datetime) -> PlanResult:
-    rows = (await session.exec(
-        select(Subscription, Organisation)
-        .join(Organisation, col(Organisation.id) == Subscription.organisation_id)
-        .where(col(Subscription.is_active), Subscription.mode == SubscriptionMode.auto.value,
-               col(Organisation.is_active))
-    )).all()
+    rows = (
+        await session.exec(
+            select(Subscription, Organisation)
+            .join(Organisation, col(Organisation.id) == Subscription.organisation_id)
+            .where(
+                col(Subscription.is_active),
+                Subscription.mode == SubscriptionMode.auto.value,
+                col(Organisation.is_active),
+            )
+        )
+    ).all()
     if not rows:
         return PlanResult(0, 0)
     organisation_ids = {organisation.id for _, organisation in rows}
     weeks = {week_label(now, organisation.timezone) for _, organisation in rows}
 
     channels_by_org: dict[int, list[Channel]] = defaultdict(list)
-    for channel in (await session.exec(select(Channel).where(
-            col(Channel.organisation_id).in_(organisation_ids),
-            Channel.status != ChannelStatus.disabled.value))).all():
+    for channel in (
+        await session.exec(
+            select(Channel).where(
+                col(Channel.organisation_id).in_(organisation_ids),
+                Channel.status != ChannelStatus.disabled.value,
+            )
+        )
+    ).all():
         channels_by_org[channel.organisation_id].append(channel)
 
     materials_by_week: dict[str, list[Material]] = defaultdict(list)
-    for material in (await session.exec(select(Material).where(
-            Material.status == MaterialStatus.approved.value, col(Material.week).in_(weeks),
-            or_(col(Material.expires_at).is_(None), col(Material.expires_at) > now),
-    ).order_by(col(Material.approved_at).desc(), col(Material.id).desc()))).all():
+    for material in (
+        await session.exec(
+            select(Material)
+            .where(
+                Material.status == MaterialStatus.approved.value,
+                col(Material.week).in_(weeks),
+                or_(col(Material.expires_at).is_(None), col(Material.expires_at) > now),
+            )
+            .order_by(col(Material.approved_at).desc(), col(Material.id).desc())
+        )
+    ).all():
         materials_by_week[material.week].append(material)
 
     channel_ids = [channel.id for channels in channels_by_org.values() for channel in channels]
     delivered: dict[int, set[int]] = defaultdict(set)
     regular_count: dict[tuple[int, int | None], int] = defaultdict(int)
     if channel_ids:
-        existing = (await session.exec(select(
-            Delivery.channel_id, Delivery.material_id, Delivery.subscription_id, Delivery.urgent, Delivery.week,
-        ).where(col(Delivery.channel_id).in_(channel_ids), col(Delivery.week).in_(weeks)))).all()
+        existing = (
+            await session.exec(
+                select(
+                    Delivery.channel_id,
+                    Delivery.material_id,
+                    Delivery.subscription_id,
+                    Delivery.urgent,
+                    Delivery.week,
+                ).where(col(Delivery.channel_id).in_(channel_ids), col(Delivery.week).in_(weeks))
+            )
+        ).all()
         for channel_id, material_id, subscription_id, urgent, _week in existing:
             delivered[channel_id].add(material_id)
             if not urgent:
                 regular_count[(channel_id, subscription_id)] += 1
         # Materials of other weeks already sent to the channel are not sent again either.
-        earlier = (await session.exec(select(Delivery.channel_id, Delivery.material_id).where(
-            col(Delivery.channel_id).in_(channel_ids),
-            col(Delivery.material_id).in_([m.id for ms in materials_by_week.values() for m in ms] or [0]),
-        ))).all()
+        earlier = (
+            await session.exec(
+                select(Delivery.channel_id, Delivery.material_id).where(
+                    col(Delivery.channel_id).in_(channel_ids),
+                    col(Delivery.material_id).in_(
+                        [m.id for ms in materials_by_week.values() for m in ms] or [0]
+                    ),
+                )
+            )
+        ).all()
         for channel_id, material_id in earlier:
             delivered[channel_id].add(material_id)
 
@@ -134,43 +177,81 @@ async def plan_week_deliveries(session: AsyncSession, now: datetime) -> PlanResu
 
             def add(material: Material, due: datetime, urgent: bool) -> None:
                 not_before = material.publish_not_before
-                new_rows.append({
-                    "material_id": material.id, "channel_id": channel.id, "organisation_id": organisation.id,
-                    "subscription_id": subscription.id, "week": week, "urgent": urgent,
-                    "due_at": max(due, not_before) if not_before else due,
-                    "next_attempt_at": max(due, not_before) if not_before else due,
-                    "status": DeliveryStatus.scheduled.value, "attempts": 0, "created_at": now, "updated_at": now,
-                })
+                new_rows.append(
+                    {
+                        "material_id": material.id,
+                        "channel_id": channel.id,
+                        "organisation_id": organisation.id,
+                        "subscription_id": subscription.id,
+                        "week": week,
+                        "urgent": urgent,
+                        "due_at": max(due, not_before) if not_before else due,
+                        "next_attempt_at": max(due, not_before) if not_before else due,
+                        "status": DeliveryStatus.scheduled.value,
+                        "attempts": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
                 taken.add(material.id)  # type: ignore[arg-type]
 
             for material in materials:
                 if material.priority == MaterialPriority.urgent.value and material.id not in taken:
                     add(material, now, urgent=True)
             need = subscription.items_per_week - regular_count[(channel.id, subscription.id)]
-            candidates = [m for m in materials if m.id not in taken and m.priority != MaterialPriority.urgent.value]
-            chosen = candidates[:max(need, 0)]
-            slots = posting_slots(now, week, organisation.timezone, subscription.window_start,
-                                  subscription.window_end, subscription.weekdays, len(chosen))
+            candidates = [
+                m for m in materials if m.id not in taken and m.priority != MaterialPriority.urgent.value
+            ]
+            chosen = candidates[: max(need, 0)]
+            slots = posting_slots(
+                now,
+                week,
+                organisation.timezone,
+                subscription.window_start,
+                subscription.window_end,
+                subscription.weekdays,
+                len(chosen),
+            )
             for material, due in zip(chosen, slots, strict=True):
                 add(material, due, urgent=False)
                 regular_count[(channel.id, subscription.id)] += 1
 
     planned = 0
     for offset in range(0, len(new_rows), 1000):
-        chunk = new_rows[offset:offset + 1000]
+        chunk = new_rows[offset : offset + 1000]
         result = await session.exec(  # type: ignore[call-overload]
-            insert(Delivery).values(chunk).on_conflict_do_nothing(
-                index_elements=["material_id", "channel_id"]).returning(Delivery.id))
+            insert(Delivery)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["material_id", "channel_id"])
+            .returning(Delivery.id)
+        )
         planned += len(result.all())
     return PlanResult(subscriptions=len(rows), planned=planned)
 
 
 async def due_count(session: AsyncSession, now: datetime) -> int:
     """Deliveries a worker could claim right now (for wake-ups and the queue-depth metric)."""
-    return int((await session.exec(select(func.count()).select_from(Delivery).join(
-        Channel, col(Channel.id) == Delivery.channel_id).where(
-        Channel.status == ChannelStatus.active.value,
-        or_(and_(col(Delivery.status).in_([DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value]),
-                 col(Delivery.next_attempt_at) <= now),
-            and_(Delivery.status == DeliveryStatus.sending.value, col(Delivery.lease_expires_at) < now)),
-    ))).one())
+    return int(
+        (
+            await session.exec(
+                select(func.count())
+                .select_from(Delivery)
+                .join(Channel, col(Channel.id) == Delivery.channel_id)
+                .where(
+                    Channel.status == ChannelStatus.active.value,
+                    or_(
+                        and_(
+                            col(Delivery.status).in_(
+                                [DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value]
+                            ),
+                            col(Delivery.next_attempt_at) <= now,
+                        ),
+                        and_(
+                            Delivery.status == DeliveryStatus.sending.value,
+                            col(Delivery.lease_expires_at) < now,
+                        ),
+                    ),
+                )
+            )
+        ).one()
+    )

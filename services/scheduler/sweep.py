@@ -39,8 +39,9 @@ class SweepResult:
     woken: int
 
 
-async def sweep(session: AsyncSession, pool: ArqRedis | None, now: datetime, *, batch_size: int,
-                bucket: int) -> SweepResult:
+async def sweep(
+    session: AsyncSession, pool: ArqRedis | None, now: datetime, *, batch_size: int, bucket: int
+) -> SweepResult:
     cancelled = (await session.execute(_CANCEL_WITHDRAWN, {"now": now})).rowcount  # type: ignore[attr-defined]
     to_retract = (await session.execute(_RETRACT_WITHDRAWN, {"now": now})).rowcount  # type: ignore[attr-defined]
     await session.commit()

@@ -23,11 +23,22 @@ async def clean(migrated_database: None, sandbox: RunningSandbox) -> AsyncIterat
     await redis.aclose()
     await sandbox.acontrol.clear_faults()
     yield
+    await reset_database()  # committed rows must not leak into suites that expect an empty week
 
 
 @pytest.fixture
 def workers(sandbox: RunningSandbox, clean: None) -> Iterator[Workers]:
     running = Workers(environment_for_workers(sandbox))
+    running.start_scheduler()
+    yield running
+    running.kill_all()
+    running.stop_scheduler()
+
+
+@pytest.fixture
+def faulty_workers(sandbox: RunningSandbox, clean: None) -> Iterator[Workers]:
+    """Workers that give up on a reply after 1 s: the sandbox's hung replies become outcome-unknown."""
+    running = Workers(environment_for_workers(sandbox, HUB_NETWORK_TIMEOUT_S="1", HUB_NETWORK_UPLOAD_TIMEOUT_S="1"))
     running.start_scheduler()
     yield running
     running.kill_all()

@@ -72,8 +72,7 @@ def sandbox_env(sandbox: RunningSandbox, **extra: str) -> dict[str, str]:
         "HUB_VK_API_URL": sandbox.vk_url, "HUB_TELEGRAM_API_URL": sandbox.telegram_url,
         "HUB_TELEGRAM_FILE_URL": sandbox.telegram_file_url, "HUB_OK_API_URL": sandbox.ok_url,
         "HUB_RETRY_BACKOFF_BASE_S": "0.2", "HUB_RETRY_BACKOFF_MAX_S": "2", "HUB_OUTCOME_LOOKUP_DELAY_S": "2",
-        "HUB_DELIVERY_LEASE_S": "4", "HUB_DELIVERY_BATCH_SIZE": "10", "HUB_NETWORK_TIMEOUT_S": "1",
-        "HUB_NETWORK_UPLOAD_TIMEOUT_S": "1",
+        "HUB_DELIVERY_LEASE_S": "4", "HUB_DELIVERY_BATCH_SIZE": "10",
         "HUB_TELEGRAM_CHAT_RATE_PER_MIN": "6000", **extra,
     }
 

@@ -5,11 +5,25 @@ from pydantic import BaseModel, ConfigDict
 from shared.models.enums import DeliveryStatus
 
 EXAMPLE = {
-    "id": 9001, "material_id": 55, "channel_id": 40, "organisation_id": 12, "platform": "vk", "week": "2026-W48",
-    "urgent": False, "due_at": "2026-11-25T03:40:00Z", "status": "sent", "attempts": 2,
-    "next_attempt_at": "2026-11-25T03:41:10Z", "last_error": "retry: [6] Too many requests per second",
-    "last_error_kind": "retry", "external_post_id": "1842", "post_url": "https://vk.com/wall-212345678_1842",
-    "sent_at": "2026-11-25T03:41:12Z", "retracted_at": None, "retract_result": None, "waiting_for_credentials": False,
+    "id": 9001,
+    "material_id": 55,
+    "channel_id": 40,
+    "organisation_id": 12,
+    "platform": "vk",
+    "week": "2026-W48",
+    "urgent": False,
+    "due_at": "2026-11-25T03:40:00Z",
+    "status": "sent",
+    "attempts": 2,
+    "next_attempt_at": "2026-11-25T03:41:10Z",
+    "last_error": "retry: [6] Too many requests per second",
+    "last_error_kind": "retry",
+    "external_post_id": "1842",
+    "post_url": "https://vk.com/wall-212345678_1842",
+    "sent_at": "2026-11-25T03:41:12Z",
+    "retracted_at": None,
+    "retract_result": None,
+    "waiting_for_credentials": False,
 }
 
 
@@ -50,13 +64,35 @@ class NetworkSummary(BaseModel):
 class DistributionSummary(BaseModel):
     """A week's distribution: how many deliveries are planned, sent, failed or waiting on credentials."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "week": "2026-W48",
-        "total": {"planned": 120, "sending": 3, "sent": 870, "failed": 4, "waiting_credentials": 9,
-                  "cancelled": 2, "retracted": 1},
-        "by_network": {"vk": {"planned": 40, "sending": 1, "sent": 300, "failed": 1, "waiting_credentials": 0,
-                              "cancelled": 1, "retracted": 1}},
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "week": "2026-W48",
+                    "total": {
+                        "planned": 120,
+                        "sending": 3,
+                        "sent": 870,
+                        "failed": 4,
+                        "waiting_credentials": 9,
+                        "cancelled": 2,
+                        "retracted": 1,
+                    },
+                    "by_network": {
+                        "vk": {
+                            "planned": 40,
+                            "sending": 1,
+                            "sent": 300,
+                            "failed": 1,
+                            "waiting_credentials": 0,
+                            "cancelled": 1,
+                            "retracted": 1,
+                        }
+                    },
+                }
+            ]
+        }
+    )
 
     week: str
     total: NetworkSummary

@@ -18,15 +18,21 @@ WAITING = "waiting_credentials"
 
 def to_public(delivery: Delivery, channel: Channel) -> DeliveryPublic:
     waiting = delivery.status in (DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value) and (
-        channel.status == ChannelStatus.credentials_invalid.value)
+        channel.status == ChannelStatus.credentials_invalid.value
+    )
     return DeliveryPublic.model_validate(
-        {**delivery.model_dump(), "platform": channel.platform, "waiting_for_credentials": waiting})
+        {**delivery.model_dump(), "platform": channel.platform, "waiting_for_credentials": waiting}
+    )
 
 
-async def list_deliveries(session: AsyncSession, principal: Principal, page: PageParams, **filters: Any
-                          ) -> tuple[list[DeliveryPublic], int]:
-    query = select(Delivery, Channel).join(Channel, col(Channel.id) == Delivery.channel_id).order_by(
-        col(Delivery.due_at), col(Delivery.id))
+async def list_deliveries(
+    session: AsyncSession, principal: Principal, page: PageParams, **filters: Any
+) -> tuple[list[DeliveryPublic], int]:
+    query = (
+        select(Delivery, Channel)
+        .join(Channel, col(Channel.id) == Delivery.channel_id)
+        .order_by(col(Delivery.due_at), col(Delivery.id))
+    )
     if principal.is_operator:
         query = query.where(Delivery.organisation_id == principal.organisation_id)
     for field in ("material_id", "channel_id", "organisation_id", "week"):
@@ -34,8 +40,10 @@ async def list_deliveries(session: AsyncSession, principal: Principal, page: Pag
             query = query.where(getattr(Delivery, field) == filters[field])
     status = filters.get("status")
     if status == WAITING:
-        query = query.where(Channel.status == ChannelStatus.credentials_invalid.value,
-                            col(Delivery.status).in_([DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value]))
+        query = query.where(
+            Channel.status == ChannelStatus.credentials_invalid.value,
+            col(Delivery.status).in_([DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value]),
+        )
     elif status is not None:
         query = query.where(Delivery.status == status)
     rows, total = await paginate(session, query, page)  # type: ignore[arg-type]
@@ -43,8 +51,13 @@ async def list_deliveries(session: AsyncSession, principal: Principal, page: Pag
 
 
 async def get_delivery(session: AsyncSession, principal: Principal, delivery_id: int) -> DeliveryPublic:
-    row = (await session.exec(select(Delivery, Channel).join(Channel, col(Channel.id) == Delivery.channel_id)
-                              .where(Delivery.id == delivery_id))).first()
+    row = (
+        await session.exec(
+            select(Delivery, Channel)
+            .join(Channel, col(Channel.id) == Delivery.channel_id)
+            .where(Delivery.id == delivery_id)
+        )
+    ).first()
     if row is None:
         raise not_found("Delivery", delivery_id)
     principal.ensure_organisation(row[0].organisation_id)
@@ -59,13 +72,22 @@ async def retry_delivery(session: AsyncSession, principal: Principal, delivery_i
         raise Conflict(f"only a failed delivery can be retried; this one is {delivery.status}")
     now = utcnow()
     previous_error = delivery.last_error
-    delivery.status = DeliveryStatus.scheduled.value if delivery.sent_at is None else DeliveryStatus.retracting.value
+    delivery.status = (
+        DeliveryStatus.scheduled.value if delivery.sent_at is None else DeliveryStatus.retracting.value
+    )
     delivery.attempts = 0
     delivery.next_attempt_at = now
     delivery.updated_at = now
     await session.flush()
-    audit.record(session, principal, "delivery.retry", "delivery", delivery_id,
-                 organisation_id=delivery.organisation_id, changes={"previous_error": previous_error})
+    audit.record(
+        session,
+        principal,
+        "delivery.retry",
+        "delivery",
+        delivery_id,
+        organisation_id=delivery.organisation_id,
+        changes={"previous_error": previous_error},
+    )
     channel = await session.get(Channel, delivery.channel_id)
     assert channel is not None
     return to_public(delivery, channel)
@@ -73,16 +95,21 @@ async def retry_delivery(session: AsyncSession, principal: Principal, delivery_i
 
 async def week_summary(session: AsyncSession, principal: Principal, week: str) -> DistributionSummary:
     waiting = (Channel.status == ChannelStatus.credentials_invalid.value) & col(Delivery.status).in_(
-        [DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value])
+        [DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value]
+    )
     bucket = case(
         (waiting, WAITING),
         (Delivery.status == DeliveryStatus.scheduled.value, "planned"),
         (Delivery.status == DeliveryStatus.retracting.value, "sent"),
         else_=Delivery.status,
     )
-    query = (select(Channel.platform, bucket, func.count())
-             .select_from(Delivery).join(Channel, col(Channel.id) == Delivery.channel_id)
-             .where(Delivery.week == week).group_by(Channel.platform, bucket))
+    query = (
+        select(Channel.platform, bucket, func.count())
+        .select_from(Delivery)
+        .join(Channel, col(Channel.id) == Delivery.channel_id)
+        .where(Delivery.week == week)
+        .group_by(Channel.platform, bucket)
+    )
     if principal.is_operator:
         query = query.where(Delivery.organisation_id == principal.organisation_id)
     total = NetworkSummary()
