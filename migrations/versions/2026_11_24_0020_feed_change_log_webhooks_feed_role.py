@@ -63,8 +63,9 @@ FROM (SELECT id, updated_at FROM material ORDER BY updated_at, id) AS existing
     """
 CREATE FUNCTION hub_feed_bump_generation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- One row, updated in the writer's own transaction: a reader sees the new generation exactly
-    -- when it can see the change itself.
+    -- Runs at commit (a deferred constraint trigger), so the one row is locked only for the instant
+    -- of the commit, not for the writer's whole transaction; readers see the new generation exactly
+    -- when they can see the change itself.
     UPDATE feed_state SET generation = generation + 1, changed_at = clock_timestamp() WHERE id = 1;
     RETURN NULL;
 END $$
@@ -95,8 +96,8 @@ def upgrade() -> None:
         op.execute(statement)
     for table in GENERATION_TABLES:
         op.execute(
-            f"CREATE TRIGGER hub_feed_generation AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION hub_feed_bump_generation()"
+            f"CREATE CONSTRAINT TRIGGER hub_feed_generation AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hub_feed_bump_generation()"
         )
 
     op.create_table(
