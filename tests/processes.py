@@ -1,16 +1,21 @@
 """Start a hub process as a subprocess and wait for a line in its log (no sleeps)."""
 
+import collections
 import os
 import selectors
 import subprocess
 import sys
+import threading
 import time
 
 
 def start(module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", module, *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -31,3 +36,17 @@ def wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 
         if needle in line:
             return seen
     raise AssertionError(f"{needle!r} not seen; output so far:\n{''.join(seen)}")
+
+
+def drain(process: subprocess.Popen[str], keep: int = 2000) -> collections.deque[str]:
+    """Keep reading the process's output in a thread, so a full pipe never blocks its logging.
+    Returns the last ``keep`` lines (for failure messages)."""
+    lines: collections.deque[str] = collections.deque(maxlen=keep)
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines

@@ -69,7 +69,7 @@ async def claim_due(
 
 
 _RENEW = text("""
-UPDATE delivery SET lease_expires_at = :now + make_interval(secs => :lease_s)
+UPDATE delivery SET lease_expires_at = CAST(:now AS timestamptz) + make_interval(secs => :lease_s)
 WHERE id = ANY(CAST(:ids AS bigint[])) AND lease_owner = :worker AND status IN ('sending', 'retracting')
 """)
 

@@ -122,10 +122,10 @@ class Dispatcher:
                 for task in done:
                     held.pop(task, None)
         finally:
-            renewal.cancel()
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
             await self.recorder.drain()
+            renewal.cancel()
         return claimed_total, not exhausted
 
     async def _renew_leases(self, held: dict[asyncio.Task[None], int]) -> None:
@@ -135,7 +135,9 @@ class Dispatcher:
         while True:
             await asyncio.sleep(interval)
             ids = list(held.values())
-            if ids:
+            if not ids:
+                continue
+            try:
                 async with self.sessions() as session:
                     await renew_leases(
                         session,
@@ -144,6 +146,8 @@ class Dispatcher:
                         now=utcnow(),
                         lease_s=self.settings.delivery_lease_s,
                     )
+            except Exception:  # noqa: BLE001  (the next round tries again; leases are long)
+                logger.exception("lease renewal failed")
 
     async def _guarded(self, job: "Job") -> None:
         try:

@@ -38,7 +38,9 @@ def workers(sandbox: RunningSandbox, clean: None) -> Iterator[Workers]:
 @pytest.fixture
 def faulty_workers(sandbox: RunningSandbox, clean: None) -> Iterator[Workers]:
     """Workers that give up on a reply after 1 s: the sandbox's hung replies become outcome-unknown."""
-    running = Workers(environment_for_workers(sandbox, HUB_NETWORK_TIMEOUT_S="1", HUB_NETWORK_UPLOAD_TIMEOUT_S="1"))
+    running = Workers(
+        environment_for_workers(sandbox, HUB_NETWORK_TIMEOUT_S="1", HUB_NETWORK_UPLOAD_TIMEOUT_S="1")
+    )
     running.start_scheduler()
     yield running
     running.kill_all()

@@ -2,6 +2,7 @@
 real worker processes read it), and real distributor processes pointed at the sandbox."""
 
 import asyncio
+import collections
 import io
 import os
 import signal
@@ -23,17 +24,38 @@ from services.scheduler.sweep import sweep
 from shared.calendar import week_label
 from shared.crypto import encrypt_secret, fingerprint
 from shared.db import get_sessionmaker
-from shared.models import Account, Channel, Delivery, Material, MediaAsset, Organisation, ResponsiblePerson, Subscription
+from shared.models import (
+    Account,
+    Channel,
+    Delivery,
+    Material,
+    MediaAsset,
+    Organisation,
+    ResponsiblePerson,
+    Subscription,
+)
 from shared.queue import connect
 from shared.storage import local_storage
-from tests.processes import start, wait_for_line
+from tests.processes import drain, start, wait_for_line
 
 BOT = "7100000001:AAdistributor-bot-token-0000000001"
 COLLECTOR = "7100000002:AAcollector-bot-token-00000000002"
 OK_APP, OK_SECRET = "CDISTAPPKEY", "DISTSECRET000000000000000000000"
 TIMEZONE = "Europe/Moscow"
-TABLES = ("publication", "delivery", "notification", "media_asset", "material", "subscription",
-          "responsible_person", "channel", "account", "audit_event", "api_key", "organisation")
+TABLES = (
+    "publication",
+    "delivery",
+    "notification",
+    "media_asset",
+    "material",
+    "subscription",
+    "responsible_person",
+    "channel",
+    "account",
+    "audit_event",
+    "api_key",
+    "organisation",
+)
 
 
 @dataclass
@@ -49,31 +71,53 @@ def world(organisations: int) -> dict[str, Any]:
     return {
         "vk": {
             "users": vk_users,
-            "groups": [{"id": 210000 + i, "name": f"Org {i}", "screen_name": f"org{i}", "admins": [110000 + i]}
-                       for i in range(organisations)],
-            "tokens": [{"token": f"vk-user-{i}", "type": "user", "user_id": 110000 + i} for i in range(organisations)],
+            "groups": [
+                {"id": 210000 + i, "name": f"Org {i}", "screen_name": f"org{i}", "admins": [110000 + i]}
+                for i in range(organisations)
+            ],
+            "tokens": [
+                {"token": f"vk-user-{i}", "type": "user", "user_id": 110000 + i} for i in range(organisations)
+            ],
         },
         "telegram": {
-            "bots": [{"token": BOT, "username": "region_bot"}, {"token": COLLECTOR, "username": "collector_bot"}],
-            "channels": [{"id": -1001100000000 - i, "title": f"Org {i}", "username": f"org_channel_{i}",
-                          "admin_bots": [BOT, COLLECTOR]} for i in range(organisations)],
+            "bots": [
+                {"token": BOT, "username": "region_bot"},
+                {"token": COLLECTOR, "username": "collector_bot"},
+            ],
+            "channels": [
+                {
+                    "id": -1001100000000 - i,
+                    "title": f"Org {i}",
+                    "username": f"org_channel_{i}",
+                    "admin_bots": [BOT, COLLECTOR],
+                }
+                for i in range(organisations)
+            ],
         },
         "ok": {
             "apps": [{"application_key": OK_APP, "secret_key": OK_SECRET}],
             "users": [{"uid": "571000000001", "name": "Editor", "access_token": "ok-token-editor"}],
-            "groups": [{"gid": str(71000000000000 + i), "name": f"Org {i}", "admins": ["571000000001"]}
-                       for i in range(organisations)],
+            "groups": [
+                {"gid": str(71000000000000 + i), "name": f"Org {i}", "admins": ["571000000001"]}
+                for i in range(organisations)
+            ],
         },
     }
 
 
 def sandbox_env(sandbox: RunningSandbox, **extra: str) -> dict[str, str]:
     return {
-        "HUB_VK_API_URL": sandbox.vk_url, "HUB_TELEGRAM_API_URL": sandbox.telegram_url,
-        "HUB_TELEGRAM_FILE_URL": sandbox.telegram_file_url, "HUB_OK_API_URL": sandbox.ok_url,
-        "HUB_RETRY_BACKOFF_BASE_S": "0.2", "HUB_RETRY_BACKOFF_MAX_S": "2", "HUB_OUTCOME_LOOKUP_DELAY_S": "2",
-        "HUB_DELIVERY_LEASE_S": "4", "HUB_DELIVERY_BATCH_SIZE": "10",
-        "HUB_TELEGRAM_CHAT_RATE_PER_MIN": "6000", **extra,
+        "HUB_VK_API_URL": sandbox.vk_url,
+        "HUB_TELEGRAM_API_URL": sandbox.telegram_url,
+        "HUB_TELEGRAM_FILE_URL": sandbox.telegram_file_url,
+        "HUB_OK_API_URL": sandbox.ok_url,
+        "HUB_RETRY_BACKOFF_BASE_S": "0.2",
+        "HUB_RETRY_BACKOFF_MAX_S": "2",
+        "HUB_OUTCOME_LOOKUP_DELAY_S": "2",
+        "HUB_DELIVERY_LEASE_S": "4",
+        "HUB_DELIVERY_BATCH_SIZE": "10",
+        "HUB_TELEGRAM_CHAT_RATE_PER_MIN": "6000",
+        **extra,
     }
 
 
@@ -92,37 +136,73 @@ def png_bytes(colour: tuple[int, int, int]) -> bytes:
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 
 
-async def _add_media(session: AsyncSession, material_id: int, kind: str, data: bytes, content_type: str) -> None:
+async def _add_media(
+    session: AsyncSession, material_id: int, kind: str, data: bytes, content_type: str
+) -> None:
     import hashlib
 
     digest = hashlib.sha256(data).hexdigest()
     key = await local_storage().put(io.BytesIO(data), sha256=digest)
-    session.add(MediaAsset(material_id=material_id, kind=kind, content_type=content_type, size_bytes=len(data),
-                           sha256=digest, storage_key=key, width=64 if kind == "photo" else None,
-                           height=48 if kind == "photo" else None))
+    session.add(
+        MediaAsset(
+            material_id=material_id,
+            kind=kind,
+            content_type=content_type,
+            size_bytes=len(data),
+            sha256=digest,
+            storage_key=key,
+            width=64 if kind == "photo" else None,
+            height=48 if kind == "photo" else None,
+        )
+    )
 
 
-async def seed_region(organisations: int, materials: int = 3, *, with_media: bool = True,
-                      platforms: tuple[str, ...] = ("vk", "telegram", "ok")) -> Region:
+async def seed_region(
+    organisations: int,
+    materials: int = 3,
+    *,
+    with_media: bool = True,
+    platforms: tuple[str, ...] = ("vk", "telegram", "ok"),
+) -> Region:
     region = Region(channels={platform: [] for platform in platforms})
     now = datetime.now(UTC)
     async with get_sessionmaker()() as session:
         tg_secret = {"bot_token": BOT}
-        ok_secret = {"access_token": "ok-token-editor", "application_key": OK_APP, "application_secret_key": OK_SECRET}
-        telegram = Account(platform="telegram", name="bot", secret=encrypt_secret(tg_secret),
-                           secret_fingerprint=fingerprint(tg_secret))
-        ok = Account(platform="ok", name="ok", secret=encrypt_secret(ok_secret), secret_fingerprint=fingerprint(ok_secret))
+        ok_secret = {
+            "access_token": "ok-token-editor",
+            "application_key": OK_APP,
+            "application_secret_key": OK_SECRET,
+        }
+        telegram = Account(
+            platform="telegram",
+            name="bot",
+            secret=encrypt_secret(tg_secret),
+            secret_fingerprint=fingerprint(tg_secret),
+        )
+        ok = Account(
+            platform="ok",
+            name="ok",
+            secret=encrypt_secret(ok_secret),
+            secret_fingerprint=fingerprint(ok_secret),
+        )
         session.add_all([telegram, ok])
         await session.flush()
         for index in range(organisations):
-            organisation = Organisation(name=f"Организация {index}", kind="settlement", region="Тест", timezone=TIMEZONE)
+            organisation = Organisation(
+                name=f"Организация {index}", kind="settlement", region="Тест", timezone=TIMEZONE
+            )
             session.add(organisation)
             await session.flush()
             assert organisation.id is not None
             region.organisations.append(organisation.id)
             vk_secret = {"access_token": f"vk-user-{index}"}
-            vk = Account(platform="vk", name=f"vk {index}", organisation_id=organisation.id,
-                         secret=encrypt_secret(vk_secret), secret_fingerprint=fingerprint(vk_secret))
+            vk = Account(
+                platform="vk",
+                name=f"vk {index}",
+                organisation_id=organisation.id,
+                secret=encrypt_secret(vk_secret),
+                secret_fingerprint=fingerprint(vk_secret),
+            )
             session.add(vk)
             await session.flush()
             region.vk_tokens[organisation.id] = f"vk-user-{index}"
@@ -133,26 +213,46 @@ async def seed_region(organisations: int, materials: int = 3, *, with_media: boo
             }
             for platform in platforms:
                 external_id, url, account_id = specs[platform]
-                channel = Channel(organisation_id=organisation.id, platform=platform, external_id=external_id, url=url,
-                                  title=f"Org {index} {platform}", account_id=account_id)
+                channel = Channel(
+                    organisation_id=organisation.id,
+                    platform=platform,
+                    external_id=external_id,
+                    url=url,
+                    title=f"Org {index} {platform}",
+                    account_id=account_id,
+                )
                 session.add(channel)
                 await session.flush()
                 assert channel.id is not None
                 region.channels[platform].append(channel.id)
-            session.add(ResponsiblePerson(organisation_id=organisation.id, name=f"Ответственный {index}",
-                                          telegram_username=f"smm_person_{index}", confirmed_at=now))
+            session.add(
+                ResponsiblePerson(
+                    organisation_id=organisation.id,
+                    name=f"Ответственный {index}",
+                    telegram_username=f"smm_person_{index}",
+                    confirmed_at=now,
+                )
+            )
             session.add(Subscription(organisation_id=organisation.id, items_per_week=materials))
         for index in range(materials):
-            material = Material(title=f"Региональная новость {index} {now.timestamp()}",
-                                body=f"Текст новости номер {index}. " * 5, hashtags=["#НашРегион"],
-                                topics=["общество"], link=f"https://region.example/news/{index}",
-                                week=week_label(now, TIMEZONE), status="approved", approved_at=now)
+            material = Material(
+                title=f"Региональная новость {index} {now.timestamp()}",
+                body=f"Текст новости номер {index}. " * 5,
+                hashtags=["#НашРегион"],
+                topics=["общество"],
+                link=f"https://region.example/news/{index}",
+                week=week_label(now, TIMEZONE),
+                status="approved",
+                approved_at=now,
+            )
             session.add(material)
             await session.flush()
             assert material.id is not None
             region.materials.append(material.id)
             if with_media:
-                await _add_media(session, material.id, "photo", png_bytes((index * 40 % 255, 90, 160)), "image/png")
+                await _add_media(
+                    session, material.id, "photo", png_bytes((index * 40 % 255, 90, 160)), "image/png"
+                )
                 if index == 0:
                     await _add_media(session, material.id, "video", MP4, "video/mp4")
         await session.commit()
@@ -209,12 +309,16 @@ class Workers:
         self.env = env
         self.processes: list[subprocess.Popen[str]] = []
         self.scheduler: subprocess.Popen[str] | None = None
+        self.logs: list[collections.deque[str]] = []
 
     def start_scheduler(self) -> None:
         """The real scheduler with a fast sweep (the planner is driven by the tests themselves)."""
-        self.scheduler = start("services.scheduler", env={**self.env, "HUB_SWEEP_INTERVAL_S": "0.5",
-                                                          "HUB_PLAN_INTERVAL_S": "86400"})
+        self.scheduler = start(
+            "services.scheduler",
+            env={**self.env, "HUB_SWEEP_INTERVAL_S": "0.5", "HUB_PLAN_INTERVAL_S": "86400"},
+        )
         wait_for_line(self.scheduler, "scheduler ready")
+        self.logs.append(drain(self.scheduler))
 
     def stop_scheduler(self) -> None:
         if self.scheduler is not None and self.scheduler.poll() is None:
@@ -229,6 +333,7 @@ class Workers:
         for _ in range(count):
             process = start("services.distributor", env=self.env)
             wait_for_line(process, "distributor ready")
+            self.logs.append(drain(process))
             self.processes.append(process)
 
     def kill_all(self) -> None:

@@ -50,7 +50,8 @@ async def test_week_is_delivered_to_vk_ok_and_telegram_with_photos_and_video(
     assert {row.status for row in rows} == {"sent"}
     assert all(row.post_url for row in rows)
     await assert_exactly_once(sandbox)
-    media_by_network = Counter(entry["network"] for entry in await sandbox.acontrol.ledger(action="post")
-                               if entry.get("media"))
+    media_by_network = Counter(
+        entry["network"] for entry in await sandbox.acontrol.ledger(action="post") if entry.get("media")
+    )
     assert media_by_network["vk"] >= 9 and media_by_network["telegram"] >= 9 and media_by_network["ok"] >= 9
     assert len(region.materials) == 3

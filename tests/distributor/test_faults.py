@@ -30,10 +30,21 @@ async def test_faults_at_a_high_rate_still_deliver_everything_exactly_once(
     await sandbox.acontrol.reset(world(organisations=4))
     await seed_region(organisations=4, materials=3, with_media=False)
     for network in ("vk", "ok"):
-        await sandbox.acontrol.set_faults(network, None, error_5xx_fraction=0.2, drop_fraction=0.1,
-                                          timeout_after_record_fraction=0.2, hang_seconds=3)
-    await sandbox.acontrol.set_faults("telegram", None, error_5xx_fraction=0.25, drop_fraction=0.1,
-                                      rate_limit={"limit": 5, "per_seconds": 1})
+        await sandbox.acontrol.set_faults(
+            network,
+            None,
+            error_5xx_fraction=0.2,
+            drop_fraction=0.1,
+            timeout_after_record_fraction=0.2,
+            hang_seconds=3,
+        )
+    await sandbox.acontrol.set_faults(
+        "telegram",
+        None,
+        error_5xx_fraction=0.25,
+        drop_fraction=0.1,
+        rate_limit={"limit": 5, "per_seconds": 1},
+    )
     await plan_and_make_due()
     workers.start(2)
     await wait_until(all_settled, timeout=150, what="every delivery settled under faults")
@@ -54,8 +65,11 @@ async def test_workers_killed_mid_run_and_restarted_still_deliver_exactly_once(
     total = await plan_and_make_due()
     for round_number in range(3):
         workers.start(2)
-        await wait_until(lambda: _sent_at_least(total * (round_number + 1) // 4), timeout=60,
-                         what=f"progress before kill {round_number + 1}")
+        await wait_until(
+            lambda: _sent_at_least(total * (round_number + 1) // 4),
+            timeout=60,
+            what=f"progress before kill {round_number + 1}",
+        )
         workers.kill_all()
     workers.start(2)
     await wake(bucket=999)
