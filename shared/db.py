@@ -12,7 +12,10 @@ from shared.settings import get_settings
 
 @lru_cache
 def get_engine() -> AsyncEngine:
-    return create_async_engine(get_settings().database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings = get_settings()
+    return create_async_engine(
+        settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=settings.database_pre_ping
+    )
 
 
 @lru_cache

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     )
     # Fernet key (urlsafe base64 of 32 bytes) that encrypts channel credentials at rest.
     # In development a key is generated once into ``var/encryption.key``; production must set it.
+    # A round trip before each pooled connection is reused: the API wants it (no error after a database
+    # restart); the distributor turns it off, since its work is retried anyway and round trips are its cost.
+    database_pre_ping: bool = True
     encryption_key: str | None = None
     data_dir: Path = Path("var")
     media_dir: Path | None = None

@@ -51,11 +51,10 @@ class Claim:
 async def claim_due(
     session: AsyncSession, *, worker: str, now: datetime, limit: int, lease_s: int
 ) -> list[Claim]:
-    """Claim up to ``limit`` due deliveries (urgent first) and commit, before any network call."""
+    """Claim up to ``limit`` due deliveries (urgent first). The caller commits, before any network call."""
     rows = (
         await session.execute(_CLAIM, {"worker": worker, "now": now, "lease_s": lease_s, "limit": limit})
     ).all()
-    await session.commit()
     return [
         Claim(
             delivery_id=row[0],

@@ -78,7 +78,7 @@ class Dispatcher:
         self.adapter_for = adapter_for
         self.settings = settings
         self.worker = worker
-        self.recorder = SentRecorder(sessions, worker)
+        self.recorder = SentRecorder(sessions.kw["bind"], worker)
         # Decrypted once per account version (the fingerprint changes when credentials rotate).
         self._credentials: dict[tuple[int, str], dict[str, str]] = {}
 
@@ -110,9 +110,11 @@ class Dispatcher:
                             limit=wanted,
                             lease_s=settings.delivery_lease_s,
                         )
+                        jobs = await self._load(session, claims) if claims else []
+                        await session.commit()  # claimed before any network call
                     claimed_total += len(claims)
                     exhausted = len(claims) < wanted
-                    for job in await self._load(claims) if claims else []:
+                    for job in jobs:
                         task = asyncio.create_task(self._guarded(job))
                         in_flight.add(task)
                         held[task] = job.claim.delivery_id
@@ -161,26 +163,25 @@ class Dispatcher:
                 self.settings.retry_backoff_base_s,
             )
 
-    async def _load(self, claims: list[Claim]) -> list[Job]:
+    async def _load(self, session: AsyncSession, claims: list[Claim]) -> list[Job]:
         ids = [claim.delivery_id for claim in claims]
-        async with self.sessions() as session:
-            rows = (
-                await session.exec(
-                    select(Delivery, Material, Channel, Account)
-                    .join(Material, col(Material.id) == Delivery.material_id)
-                    .join(Channel, col(Channel.id) == Delivery.channel_id)
-                    .outerjoin(Account, col(Account.id) == Channel.account_id)
-                    .where(col(Delivery.id).in_(ids))
-                )
-            ).all()
-            material_ids = {material.id for _, material, _, _ in rows}
-            media = (
-                await session.exec(
-                    select(MediaAsset)
-                    .where(col(MediaAsset.material_id).in_(material_ids))
-                    .order_by(col(MediaAsset.position), col(MediaAsset.id))
-                )
-            ).all()
+        rows = (
+            await session.exec(
+                select(Delivery, Material, Channel, Account)
+                .join(Material, col(Material.id) == Delivery.material_id)
+                .join(Channel, col(Channel.id) == Delivery.channel_id)
+                .outerjoin(Account, col(Account.id) == Channel.account_id)
+                .where(col(Delivery.id).in_(ids))
+            )
+        ).all()
+        material_ids = {material.id for _, material, _, _ in rows}
+        media = (
+            await session.exec(
+                select(MediaAsset)
+                .where(col(MediaAsset.material_id).in_(material_ids))
+                .order_by(col(MediaAsset.position), col(MediaAsset.id))
+            )
+        ).all()
         media_by_material: dict[int, list[MediaAsset]] = {}
         for asset in media:
             media_by_material.setdefault(asset.material_id, []).append(asset)

@@ -10,37 +10,43 @@ import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.adapters.base import PublishedPost
 from shared.models.base import utcnow
 
-_MARK_SENT = text("""
-UPDATE delivery AS d
-SET status = 'sent', external_post_id = v.post_id, post_url = v.url, part_ids = string_to_array(v.parts, ','),
-    sent_at = v.published_at, lease_owner = NULL, lease_expires_at = NULL, unknown_since = NULL,
-    last_error = NULL, last_error_kind = NULL, updated_at = :now
-FROM unnest(CAST(:ids AS bigint[]), CAST(:post_ids AS text[]), CAST(:urls AS text[]), CAST(:parts AS text[]),
-            CAST(:published AS timestamptz[])) AS v(id, post_id, url, parts, published_at)
-WHERE d.id = v.id AND d.lease_owner = :worker
-RETURNING d.id
-""")
-_RECORD_PUBLICATIONS = text("""
-INSERT INTO publication (channel_id, organisation_id, external_post_id, url, published_at, text, has_photo,
-                         has_video, source, material_id, match_method, match_score, delivery_id, created_at,
-                         updated_at)
-SELECT v.channel_id, v.organisation_id, v.post_id, v.url, v.published_at, v.text, v.has_photo, v.has_video,
-       'distributor', v.material_id, 'post_id', 1.0, v.delivery_id, :now, :now
-FROM unnest(CAST(:channel_ids AS int[]), CAST(:organisation_ids AS int[]), CAST(:post_ids AS text[]),
-            CAST(:urls AS text[]), CAST(:published AS timestamptz[]), CAST(:texts AS text[]),
-            CAST(:photos AS boolean[]), CAST(:videos AS boolean[]), CAST(:material_ids AS int[]),
-            CAST(:delivery_ids AS bigint[]))
-     AS v(channel_id, organisation_id, post_id, url, published_at, text, has_photo, has_video, material_id,
-          delivery_id)
-ON CONFLICT (channel_id, external_post_id) DO UPDATE
-SET material_id = EXCLUDED.material_id, match_method = 'post_id', match_score = 1.0,
-    delivery_id = EXCLUDED.delivery_id, updated_at = EXCLUDED.updated_at
+# One statement (one round trip, no BEGIN/COMMIT): mark the deliveries this worker still leases as
+# sent, and record their publications. A delivery whose lease was taken over is left alone.
+_RECORD_SENT = text("""
+WITH v AS (
+    SELECT *
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:post_ids AS text[]), CAST(:urls AS text[]),
+                CAST(:parts AS text[]), CAST(:published AS timestamptz[]), CAST(:texts AS text[]),
+                CAST(:photos AS boolean[]), CAST(:videos AS boolean[]), CAST(:channel_ids AS int[]),
+                CAST(:organisation_ids AS int[]), CAST(:material_ids AS int[]))
+         AS v(id, post_id, url, parts, published_at, text, has_photo, has_video, channel_id, organisation_id,
+              material_id)
+), marked AS (
+    UPDATE delivery AS d
+    SET status = 'sent', external_post_id = v.post_id, post_url = v.url,
+        part_ids = string_to_array(v.parts, ','), sent_at = v.published_at, lease_owner = NULL,
+        lease_expires_at = NULL, unknown_since = NULL, last_error = NULL, last_error_kind = NULL,
+        updated_at = :now
+    FROM v
+    WHERE d.id = v.id AND d.lease_owner = :worker
+    RETURNING d.id
+), recorded AS (
+    INSERT INTO publication (channel_id, organisation_id, external_post_id, url, published_at, text,
+                             has_photo, has_video, source, material_id, match_method, match_score,
+                             delivery_id, created_at, updated_at)
+    SELECT v.channel_id, v.organisation_id, v.post_id, v.url, v.published_at, v.text, v.has_photo,
+           v.has_video, 'distributor', v.material_id, 'post_id', 1.0, v.id, :now, :now
+    FROM v JOIN marked ON marked.id = v.id
+    ON CONFLICT (channel_id, external_post_id) DO UPDATE
+    SET material_id = EXCLUDED.material_id, match_method = 'post_id', match_score = 1.0,
+        delivery_id = EXCLUDED.delivery_id, updated_at = EXCLUDED.updated_at
+)
+SELECT id FROM marked
 """)
 
 
@@ -56,13 +62,13 @@ class SentOutcome:
 class SentRecorder:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         worker: str,
         *,
         max_batch: int = 200,
         max_delay_s: float = 0.01,
     ) -> None:
-        self.sessions = sessions
+        self.engine = engine
         self.worker = worker
         self.max_batch = max_batch
         self.max_delay_s = max_delay_s
@@ -92,42 +98,27 @@ class SentRecorder:
 
     async def _write(self, batch: list[tuple[SentOutcome, asyncio.Future[bool]]]) -> None:
         outcomes = [outcome for outcome, _ in batch]
-        now = utcnow()
+        posts = [outcome.post for outcome in outcomes]
+        parameters = {
+            "now": utcnow(),
+            "worker": self.worker,
+            "ids": [o.delivery_id for o in outcomes],
+            "post_ids": [post.external_post_id for post in posts],
+            "urls": [post.url for post in posts],
+            "parts": [",".join(post.part_ids or (post.external_post_id,)) for post in posts],
+            "published": [post.published_at for post in posts],
+            "texts": [post.text for post in posts],
+            "photos": [post.has_photo for post in posts],
+            "videos": [post.has_video for post in posts],
+            "channel_ids": [o.channel_id for o in outcomes],
+            "organisation_ids": [o.organisation_id for o in outcomes],
+            "material_ids": [o.material_id for o in outcomes],
+        }
         try:
-            async with self.sessions() as session:
-                posts = [outcome.post for outcome in outcomes]
-                marked = await session.execute(
-                    _MARK_SENT,
-                    {
-                        "now": now,
-                        "worker": self.worker,
-                        "ids": [outcome.delivery_id for outcome in outcomes],
-                        "post_ids": [post.external_post_id for post in posts],
-                        "urls": [post.url for post in posts],
-                        "parts": [",".join(post.part_ids or (post.external_post_id,)) for post in posts],
-                        "published": [post.published_at for post in posts],
-                    },
-                )
-                owned = {row[0] for row in marked}
-                mine = [outcome for outcome in outcomes if outcome.delivery_id in owned]
-                if mine:
-                    await session.execute(
-                        _RECORD_PUBLICATIONS,
-                        {
-                            "now": now,
-                            "channel_ids": [o.channel_id for o in mine],
-                            "organisation_ids": [o.organisation_id for o in mine],
-                            "post_ids": [o.post.external_post_id for o in mine],
-                            "urls": [o.post.url for o in mine],
-                            "published": [o.post.published_at for o in mine],
-                            "texts": [o.post.text for o in mine],
-                            "photos": [o.post.has_photo for o in mine],
-                            "videos": [o.post.has_video for o in mine],
-                            "material_ids": [o.material_id for o in mine],
-                            "delivery_ids": [o.delivery_id for o in mine],
-                        },
-                    )
-                await session.commit()
+            # A single statement is atomic on its own: autocommit saves the BEGIN and COMMIT round trips.
+            async with self.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                owned = {row[0] for row in await autocommit.execute(_RECORD_SENT, parameters)}
         except BaseException as error:
             for _, future in batch:
                 if not future.done():

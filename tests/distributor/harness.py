@@ -163,6 +163,7 @@ async def seed_region(
     *,
     with_media: bool = True,
     platforms: tuple[str, ...] = ("vk", "telegram", "ok"),
+    items_per_week: int | None = None,
 ) -> Region:
     region = Region(channels={platform: [] for platform in platforms})
     now = datetime.now(UTC)
@@ -233,30 +234,37 @@ async def seed_region(
                     confirmed_at=now,
                 )
             )
-            session.add(Subscription(organisation_id=organisation.id, items_per_week=materials))
-        for index in range(materials):
-            material = Material(
-                title=f"Региональная новость {index} {now.timestamp()}",
-                body=f"Текст новости номер {index}. " * 5,
-                hashtags=["#НашРегион"],
-                topics=["общество"],
-                link=f"https://region.example/news/{index}",
-                week=week_label(now, TIMEZONE),
-                status="approved",
-                approved_at=now,
-            )
-            session.add(material)
-            await session.flush()
-            assert material.id is not None
-            region.materials.append(material.id)
-            if with_media:
-                await _add_media(
-                    session, material.id, "photo", png_bytes((index * 40 % 255, 90, 160)), "image/png"
-                )
-                if index == 0:
-                    await _add_media(session, material.id, "video", MP4, "video/mp4")
+            session.add(Subscription(organisation_id=organisation.id, items_per_week=items_per_week or materials))
+        region.materials.extend(await add_materials(session, materials, now, with_media=with_media))
         await session.commit()
     return region
+
+
+async def add_materials(
+    session: AsyncSession, count: int, now: datetime, *, with_media: bool = False, first_index: int = 0
+) -> list[int]:
+    """Approved materials of this week; returns their ids (the caller commits)."""
+    ids = []
+    for index in range(first_index, first_index + count):
+        material = Material(
+            title=f"Региональная новость {index} {now.timestamp()}",
+            body=f"Текст новости номер {index}. " * 5,
+            hashtags=["#НашРегион"],
+            topics=["общество"],
+            link=f"https://region.example/news/{index}",
+            week=week_label(now, TIMEZONE),
+            status="approved",
+            approved_at=now,
+        )
+        session.add(material)
+        await session.flush()
+        assert material.id is not None
+        ids.append(material.id)
+        if with_media:
+            await _add_media(session, material.id, "photo", png_bytes((index * 40 % 255, 90, 160)), "image/png")
+            if index == 0:
+                await _add_media(session, material.id, "video", MP4, "video/mp4")
+    return ids
 
 
 async def plan_and_make_due() -> int:
