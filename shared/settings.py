@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     feed_cache_ttl_s: int = 3600
     feed_memory_cache_entries: int = 4096
     feed_max_page: int = 500
+    # Each API process keeps feed keys and the feed generation in memory, refreshed by PostgreSQL
+    # notifications; without any notification for this long it re-reads them anyway (a safety net).
+    feed_directory_recheck_s: float = 5.0
     # Webhooks: per-request timeout, attempts and exponential backoff of the outbox, batch per pass.
     webhook_timeout_s: float = 10.0
     webhook_max_attempts: int = 10

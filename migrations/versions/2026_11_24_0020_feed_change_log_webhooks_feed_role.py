@@ -67,6 +67,8 @@ BEGIN
     -- of the commit, not for the writer's whole transaction; readers see the new generation exactly
     -- when they can see the change itself.
     UPDATE feed_state SET generation = generation + 1, changed_at = clock_timestamp() WHERE id = 1;
+    -- Delivered on commit: API processes drop what they keep in memory (keys, generation).
+    PERFORM pg_notify('hub_feed', '');
     RETURN NULL;
 END $$
 """,
@@ -84,6 +86,17 @@ END $$
     """
 CREATE TRIGGER hub_material_changed AFTER INSERT OR UPDATE ON material
     FOR EACH ROW EXECUTE FUNCTION hub_material_changed()
+""",
+    """
+CREATE FUNCTION hub_feed_key_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('hub_feed', '');
+    RETURN NULL;
+END $$
+""",
+    """
+CREATE TRIGGER hub_feed_key_changed AFTER UPDATE OF revoked_at, role, organisation_id, key_hash OR DELETE
+    ON api_key FOR EACH ROW EXECUTE FUNCTION hub_feed_key_changed()
 """,
 ]
 
@@ -189,6 +202,8 @@ def downgrade() -> None:
     op.drop_table("webhook_subscription")
     for table in GENERATION_TABLES:
         op.execute(f"DROP TRIGGER hub_feed_generation ON {table}")
+    op.execute("DROP TRIGGER hub_feed_key_changed ON api_key")
+    op.execute("DROP FUNCTION hub_feed_key_changed()")
     op.execute("DROP TRIGGER hub_material_changed ON material")
     op.execute("DROP FUNCTION hub_material_changed()")
     op.execute("DROP FUNCTION hub_feed_bump_generation()")

@@ -1,5 +1,6 @@
 """Changes mode: paging never skips or repeats an item, whatever is added or changed between pages."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -80,6 +81,9 @@ async def production_client(migrated_database: None) -> AsyncIterator[httpx.Asyn
     app = create_app()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as http:
         yield http
+    directory = getattr(app.state, "feed_directory", None)
+    if directory is not None:
+        await directory.close()
     pool = getattr(app.state, "feed_pool", None)
     if pool is not None:
         await pool.close()
@@ -158,14 +162,20 @@ async def test_a_transaction_that_commits_late_never_slips_behind_a_cursor(
 
     a = await slow.begin()
     late = (await slow.execute(INSERT_MATERIAL, {"title": "A: записан первым"})).scalar_one()
+    directory = production_client._transport.app.state.feed_directory  # type: ignore[attr-defined]
+    before_b = directory.version
     b = await fast.begin()
     early = (await fast.execute(INSERT_MATERIAL, {"title": "B: записан вторым"})).scalar_one()
     await b.commit()
+    # API processes learn of commits by notification: wait for it, as a poll a moment later would.
+    await asyncio.wait_for(directory.wait_past(before_b), timeout=10)
 
     while_a_runs = await page(production_client, org, cursor, limit=10)
     assert while_a_runs["items"] == [], "B's item must wait until A's fate is known"
     assert while_a_runs["next_cursor"] == cursor
 
+    before_a = directory.version
     await a.commit()
+    await asyncio.wait_for(directory.wait_past(before_a), timeout=10)
     after = await page(production_client, org, cursor, limit=10)
     assert [item["id"] for item in after["items"]] == [late, early]

@@ -6,19 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from redis.asyncio import Redis
 
 from services.api.deps import SessionDep
-from services.api.errors import DomainError, Forbidden, InvalidField, NotFound, not_found
-from services.api.feed import service
-from services.api.feed.access import feed_access, presented_key
-from services.api.feed.cache import MemoryCache, SharedCache
-from services.api.feed.database import feed_connection
+from services.api.errors import DomainError, Forbidden, NotFound, not_found
 from services.api.feed.render import ATOM_TYPE, RSS_TYPE
 from services.api.feed.schemas import FEED_EXAMPLE, FeedDocument
-from services.api.materials.weeks import WEEK_EXAMPLE, valid_week
+from services.api.feed.serving import serve_feed
+from services.api.materials.weeks import WEEK_EXAMPLE
 from services.api.media.deps import StorageDep
-from shared.feed_items import InvalidCursor, Position
 from shared.feed_links import valid_media_signature
 from shared.models import Material, MediaAsset
 from shared.models.enums import MaterialStatus
@@ -62,56 +57,13 @@ class AtomResponse(Response):
     media_type = ATOM_TYPE
 
 
-def _caches(request: Request) -> service.FeedCaches:
-    caches: service.FeedCaches | None = getattr(request.app.state, "feed_caches", None)
-    if caches is None:
-        settings = get_settings()
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        caches = service.FeedCaches(
-            MemoryCache(settings.feed_memory_cache_entries), SharedCache(redis, settings.feed_cache_ttl_s)
-        )
-        request.app.state.feed_caches = caches
-    return caches
-
-
-def _query(fmt: str, week: str | None, cursor: str | None, limit: int) -> tuple[str | None, Position | None]:
-    if week is not None and cursor is not None:
-        raise InvalidField("query.cursor", "give either week (a week's items) or cursor (changes), not both")
-    position = None
-    if cursor is not None:
-        try:
-            position = Position.decode(cursor)
-        except InvalidCursor as exc:
-            raise InvalidField("query.cursor", str(exc)) from exc
-    if week is not None:
-        try:
-            valid_week(week)
-        except ValueError as exc:
-            raise InvalidField("query.week", str(exc)) from exc
-    return week, position
-
-
 async def _serve(
     request: Request, fmt: str, week: str | None, cursor: str | None, limit: int, organisation_id: int | None
 ) -> Response:
-    week, position = _query(fmt, week, cursor, limit)
-    plaintext = presented_key(request)
-    now = datetime.now(UTC)
-    async with feed_connection(request) as connection:
-        access = await feed_access(connection, plaintext, organisation_id)
-        query = service.FeedQuery(
-            format=fmt, week=service.resolve_week(access, week, position, now), cursor=position, limit=limit
-        )
-        feed = await service.feed_body(_caches(request), connection, access, query, now)
-    headers = {
-        "ETag": feed.etag,
-        "Last-Modified": feed.last_modified_header,
-        "Cache-Control": "private, no-cache",
-        "Vary": "Authorization, X-API-Key",
-    }
-    if service.not_modified(request, feed):
-        return Response(status_code=304, headers=headers)
-    return Response(content=feed.body, media_type=feed.content_type, headers=headers)
+    reply = await serve_feed(request.app.state, request.headers, fmt, week, cursor, limit, organisation_id)
+    return Response(
+        content=reply.body, status_code=reply.status, headers=reply.headers, media_type=reply.content_type
+    )
 
 
 @router.get(

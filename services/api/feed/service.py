@@ -2,13 +2,13 @@
 period), render it on a miss, and answer conditional requests."""
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode
 
 import asyncpg
-from fastapi import Request
 
 from services.api.feed.access import FeedAccess
 from services.api.feed.cache import CachedFeed, MemoryCache, SharedCache, strong_etag
@@ -103,12 +103,17 @@ class FeedCaches:
         self.shared = shared
 
 
+def cache_keys(access: FeedAccess, query: FeedQuery, now: datetime) -> tuple[str, str]:
+    """(this feed's key, the key of its body at this generation and link period)."""
+    settings = get_settings()
+    feed_key = f"hub:feed:{access.epoch}:{access.organisation_id}:{query.cache_part()}"
+    return feed_key, f"{feed_key}:g{access.generation}:p{link_period(now, settings.feed_link_period_s)}"
+
+
 async def feed_body(
     caches: FeedCaches, connection: asyncpg.Connection, access: FeedAccess, query: FeedQuery, now: datetime
 ) -> CachedFeed:
-    settings = get_settings()
-    feed_key = f"hub:feed:{access.epoch}:{access.organisation_id}:{query.cache_part()}"
-    key = f"{feed_key}:g{access.generation}:p{link_period(now, settings.feed_link_period_s)}"
+    feed_key, key = cache_keys(access, query, now)
     cached = caches.memory.get(key)
     if cached is not None:
         return cached
@@ -135,13 +140,13 @@ async def feed_body(
     return cached
 
 
-def not_modified(request: Request, feed: CachedFeed) -> bool:
+def not_modified(headers: Mapping[str, str], feed: CachedFeed) -> bool:
     """If-None-Match (weak comparison, as RFC 9110 asks for GET) wins over If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
+    if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
         return "*" in tags or feed.etag in tags
-    if_modified_since = request.headers.get("if-modified-since")
+    if_modified_since = headers.get("if-modified-since")
     if if_modified_since:
         try:
             since = parsedate_to_datetime(if_modified_since)
