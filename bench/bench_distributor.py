@@ -197,10 +197,10 @@ async def run_limited(sandbox, organisations: int, materials: int) -> tuple[floa
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--organisations", type=int, default=400, help="3 channels each, one item each")
+    parser.add_argument("--organisations", type=int, default=400, help="3 channels each, one timed item each")
     parser.add_argument("--concurrency", type=int, default=32, help="in-flight posts per worker process")
     args = parser.parse_args()
-    env = {"HUB_RATE_LIMITS_ENABLED": "false", "HUB_DELIVERY_BATCH_SIZE": str(args.concurrency // 4 or 1),
+    env = {"HUB_RATE_LIMITS_ENABLED": "false", "HUB_DELIVERY_BATCH_SIZE": str(args.concurrency),
            "HUB_DELIVERY_CONCURRENCY": str(args.concurrency), "HUB_NETWORK_TIMEOUT_S": "30"}
     with running_sandbox() as sandbox:
         bare_posts, bare_elapsed = await run_bare(sandbox, args.organisations, args.concurrency)

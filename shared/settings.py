@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Network clients (shared by every adapter): timeouts in seconds and connection pool sizes.
     # A read timeout on a posting call means "outcome unknown", so keep it well above the networks'
     # normal latency; uploads of large videos get their own, longer timeout.
+    # Honour HTTP(S)_PROXY / NO_PROXY and ~/.netrc for network calls. Off by default: explicit settings
+    # are clearer, and requests checks the environment and the file system on every call otherwise.
+    network_use_environment: bool = False
     network_connect_timeout_s: float = 10.0
     network_timeout_s: float = 30.0
     network_upload_timeout_s: float = 300.0

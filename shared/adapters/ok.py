@@ -58,6 +58,7 @@ class OkAdapter:
                 max_connections=s.network_pool_size, max_keepalive_connections=s.network_pool_size
             ),
             headers={"User-Agent": "regional-content-hub"},
+            trust_env=s.network_use_environment,
         )
 
     # ----- plumbing ---------------------------------------------------------------------------------

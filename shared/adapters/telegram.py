@@ -88,12 +88,14 @@ class TelegramAdapter:
             write_timeout=s.network_timeout_s,
             media_write_timeout=s.network_upload_timeout_s,
             pool_timeout=s.network_timeout_s,
+            httpx_kwargs={"trust_env": s.network_use_environment},
         )
         self.poll_request = HTTPXRequest(
             connection_pool_size=s.network_pool_size,
             connect_timeout=s.network_connect_timeout_s,
             read_timeout=s.network_timeout_s,
             pool_timeout=s.network_timeout_s,
+            httpx_kwargs={"trust_env": s.network_use_environment},
         )
         self._bots: OrderedDict[str, telegram.Bot] = OrderedDict()
         self._starting: dict[str, asyncio.Task[telegram.Bot]] = {}

@@ -100,6 +100,7 @@ class VkAdapter:
         self.settings = settings or get_settings()
         s = self.settings
         self.http = requests.Session()
+        self.http.trust_env = s.network_use_environment
         self.http.headers["User-Agent"] = "regional-content-hub"
         transport = _ApiTransport(
             s.vk_api_url,
