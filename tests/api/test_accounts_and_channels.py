@@ -141,3 +141,23 @@ async def test_operator_manages_only_its_own_channels(client: httpx.AsyncClient,
     create_foreign = await client.post("/api/v1/channels", headers=operator, json={
         "organisation_id": other.id, "platform": "vk", "external_id": "777", "url": "https://vk.com/club777"})
     assert create_foreign.status_code == 403
+
+
+async def test_rotating_credentials_reactivates_channels_stopped_by_the_old_ones(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    editor = await make_key(session, Role.editor)
+    organisation = await make_organisation(session)
+    account = await make_account(session, "telegram")
+    stopped = await make_channel(session, organisation, "telegram", account_id=account.id,
+                                 status="credentials_invalid", status_reason="Forbidden: bot was kicked")
+    disabled = await make_channel(session, organisation, "telegram", account_id=account.id, status="disabled",
+                                  status_reason="closed")
+    rotated = await client.patch(f"/api/v1/accounts/{account.id}", headers=editor,
+                                 json={"credentials": {"bot_token": "7012345678:AAH-new-token"}})
+    assert rotated.status_code == 200, rotated.text
+    channels = {item["id"]: item for item in
+                (await client.get("/api/v1/channels", params={"account_id": account.id}, headers=editor)).json()["items"]}
+    assert channels[stopped.id]["status"] == "active"
+    assert channels[stopped.id]["status_reason"] is None
+    assert channels[disabled.id]["status"] == "disabled"  # a person's decision stays

@@ -4,11 +4,12 @@ import asyncio
 from collections import Counter
 
 from redis.asyncio import Redis
+from sqlalchemy import text
 from sqlmodel import select
 
 from sandbox.testing import RunningSandbox
 from shared.db import get_sessionmaker
-from shared.models import Channel, Notification
+from shared.models import Channel, Material, Notification, Publication
 from shared.settings import get_settings
 from tests.distributor.harness import (
     Workers,
@@ -151,3 +152,42 @@ async def test_two_workers_never_send_the_same_delivery(sandbox: RunningSandbox,
     retried = [(row.id, row.attempts, row.last_error) for row in rows if row.attempts != 1]
     assert not retried, retried  # nobody claimed a row another worker held
     await assert_exactly_once(sandbox)
+
+
+async def test_withdrawal_deletes_every_post_and_cancels_what_is_pending(
+    sandbox: RunningSandbox, workers: Workers
+) -> None:
+    await sandbox.acontrol.reset(world(organisations=2))
+    region = await seed_region(organisations=2, materials=2, with_media=True)
+    await plan_and_make_due()
+    first, second = region.materials
+    async with get_sessionmaker()() as session:  # the second material's deliveries are not due yet
+        await session.execute(text("UPDATE delivery SET next_attempt_at = now() + interval '1 day' "
+                                   "WHERE material_id = :id"), {"id": second})
+        await session.commit()
+    workers.start(1)
+
+    async def first_sent() -> bool:
+        return all(row.status == "sent" for row in await deliveries() if row.material_id == first)
+
+    await wait_until(first_sent, what="the first material delivered")
+    posted = [entry for entry in await sandbox.acontrol.ledger(action="post") if entry.get("token")]
+    assert posted
+    async with get_sessionmaker()() as session:
+        for material_id in (first, second):
+            material = await session.get(Material, material_id)
+            assert material is not None
+            material.status = "withdrawn"
+            material.withdrawn_reason = "ошибка в тексте"
+        await session.commit()
+
+    async def retracted() -> bool:
+        rows = await deliveries()
+        return all(row.status == ("retracted" if row.material_id == first else "cancelled") for row in rows)
+
+    await wait_until(retracted, what="every post retracted and the rest cancelled")
+    deleted = {(str(e["channel"]), str(e["post_id"])) for e in await sandbox.acontrol.ledger(action="delete")}
+    assert {(str(e["channel"]), str(e["post_id"])) for e in posted} <= deleted
+    async with get_sessionmaker()() as session:
+        publications = (await session.exec(select(Publication))).all()
+    assert publications and all(publication.deleted_at is not None for publication in publications)

@@ -1,3 +1,4 @@
+from sqlalchemy import update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -8,9 +9,9 @@ from services.api.deps import Principal
 from services.api.errors import Forbidden, InvalidField
 from services.api.pagination import PageParams, paginate
 from shared.crypto import encrypt_secret, fingerprint
-from shared.models import Account, Organisation
+from shared.models import Account, Channel, Organisation
 from shared.models.base import utcnow
-from shared.models.enums import Platform
+from shared.models.enums import ChannelStatus, Platform
 
 
 def ensure_account_visible(principal: Principal, account: Account) -> None:
@@ -59,6 +60,16 @@ async def update_account(session: AsyncSession, principal: Principal, account_id
         account.secret_fingerprint = fingerprint(data.credentials)
         account.secret_updated_at = utcnow()
         changes["credentials"] = "rotated"
+        # New credentials: channels that stopped because the old ones failed try again; their held
+        # deliveries resume (if the new ones fail too, the distributor stops them again).
+        reactivated = (await session.exec(
+            update(Channel).where(col(Channel.account_id) == account_id,
+                                  col(Channel.status) == ChannelStatus.credentials_invalid.value)
+            .values(status=ChannelStatus.active.value, status_reason=None, status_changed_at=utcnow())
+            .returning(Channel.id)  # type: ignore[call-overload]
+        )).all()
+        if reactivated:
+            changes["reactivated_channels"] = sorted(row[0] for row in reactivated)
     if changes:
         account.updated_at = utcnow()
         await session.flush()
