@@ -35,6 +35,30 @@ BENCH_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench_feed"
 BENCH_REDIS = "redis://127.0.0.1:6379/13"
 BODY_ENV = "HUB_BENCH_FEED_BODY"
 
+SEED_MATERIAL = """
+INSERT INTO material (title, body, hashtags, topics, priority, week, status, approved_at, version,
+created_at, updated_at) VALUES (:title, :body, '{#СДЕЛАЕМВМЕСТЕ}', :topics, :priority, :week,
+'approved', now(), 1, now(), now()) RETURNING id
+"""
+SEED_MEDIA = """
+INSERT INTO media_asset (material_id, kind, content_type, size_bytes, sha256, width, height,
+storage_key, position, created_at) VALUES (:material_id, 'photo', 'image/jpeg', 2481042, :sha, 2048,
+1365, :key, 0, now())
+"""
+SEED_ORGANISATION = """
+INSERT INTO organisation (name, kind, region, timezone, is_active, created_at, updated_at) VALUES
+(:name, 'settlement', 'Калужская область', 'Europe/Moscow', true, now(), now()) RETURNING id
+"""
+SEED_SUBSCRIPTION = """
+INSERT INTO subscription (organisation_id, topics, channel_ids, mode, items_per_week, window_start,
+window_end, weekdays, is_active, created_at, updated_at) VALUES (:organisation_id, :topics, '{}',
+'feed', 3, '09:00', '20:00', '{1,2,3,4,5}', true, now(), now())
+"""
+SEED_KEY = """
+INSERT INTO api_key (name, role, organisation_id, prefix, key_hash, created_at) VALUES (:name,
+'feed', :organisation_id, :prefix, :hash, now())
+"""
+
 WRK_SCRIPT = """
 local lines = {}
 for line in io.lines("%(keys)s") do lines[#lines + 1] = line end
@@ -87,11 +111,7 @@ async def seed(organisations: int, items: int) -> list[str]:
         for number in range(items):
             material_id = (
                 await connection.execute(
-                    text(
-                        "INSERT INTO material (title, body, hashtags, topics, priority, week, status, approved_at, "
-                        "version, created_at, updated_at) VALUES (:title, :body, '{#СДЕЛАЕМВМЕСТЕ}', :topics, "
-                        ":priority, :week, 'approved', now(), 1, now(), now()) RETURNING id"
-                    ),
+                    text(SEED_MATERIAL),
                     {
                         "title": f"Региональная новость {number}",
                         "body": "Текст новости для публикации в официальных сообществах. " * 8,
@@ -102,11 +122,7 @@ async def seed(organisations: int, items: int) -> list[str]:
                 )
             ).scalar_one()
             await connection.execute(
-                text(
-                    "INSERT INTO media_asset (material_id, kind, content_type, size_bytes, sha256, width, height, "
-                    "storage_key, position, created_at) VALUES (:material_id, 'photo', 'image/jpeg', 2481042, "
-                    ":sha, 2048, 1365, :key, 0, now())"
-                ),
+                text(SEED_MEDIA),
                 {
                     "material_id": material_id,
                     "sha": f"{material_id:064x}",
@@ -116,28 +132,17 @@ async def seed(organisations: int, items: int) -> list[str]:
         for number in range(organisations):
             organisation_id = (
                 await connection.execute(
-                    text(
-                        "INSERT INTO organisation (name, kind, region, timezone, is_active, created_at, updated_at) "
-                        "VALUES (:name, 'settlement', 'Калужская область', 'Europe/Moscow', true, now(), now()) "
-                        "RETURNING id"
-                    ),
+                    text(SEED_ORGANISATION),
                     {"name": f"Администрация поселения {number}"},
                 )
             ).scalar_one()
             await connection.execute(
-                text(
-                    "INSERT INTO subscription (organisation_id, topics, channel_ids, mode, items_per_week, "
-                    "window_start, window_end, weekdays, is_active, created_at, updated_at) VALUES "
-                    "(:organisation_id, :topics, '{}', 'feed', 3, '09:00', '20:00', '{1,2,3,4,5}', true, now(), now())"
-                ),
+                text(SEED_SUBSCRIPTION),
                 {"organisation_id": organisation_id, "topics": topics[: 1 + number % len(topics)]},
             )
             key = generate_key()
             await connection.execute(
-                text(
-                    "INSERT INTO api_key (name, role, organisation_id, prefix, key_hash, created_at) "
-                    "VALUES (:name, 'feed', :organisation_id, :prefix, :hash, now())"
-                ),
+                text(SEED_KEY),
                 {
                     "name": f"bench {number}",
                     "organisation_id": organisation_id,
@@ -208,7 +213,7 @@ def run_wrk(url: str, script: Path, duration: int, connections: int, threads: in
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     if errors or socket_errors:
-        print(output)
+        print(output)  # noqa: T201
         raise SystemExit("wrk saw errors: the numbers would not mean anything")
     return {"rps": rps, "p99_ms": float(p99.group(1)) * scale}
 
@@ -287,16 +292,16 @@ def main() -> None:
     finally:
         stop(bare)
     ratio = feed["rps"] / reference["rps"]
-    print(
+    print(  # noqa: T201
         f"organisations: {len(keys)}, items this week: {args.items}, body: {min(sizes)}–{max(sizes)} bytes, "
         f"wrk: {args.threads} thread(s) x {args.connections} connections x {args.duration} s, "
         f"uvicorn: 1 worker, app: {args.app}"
     )
-    print(f"first (uncached) render per organisation: {cold_ms:.1f} ms")
-    print(f"feed 200: {feed['rps']:.0f} req/s, p99 {feed['p99_ms']:.1f} ms")
-    print(f"feed 304 (If-None-Match): {not_modified['rps']:.0f} req/s, p99 {not_modified['p99_ms']:.1f} ms")
-    print(f"bare Starlette, same bytes: {reference['rps']:.0f} req/s, p99 {reference['p99_ms']:.1f} ms")
-    print(
+    print(f"first (uncached) render per organisation: {cold_ms:.1f} ms")  # noqa: T201
+    print(f"feed 200: {feed['rps']:.0f} req/s, p99 {feed['p99_ms']:.1f} ms")  # noqa: T201
+    print(f"feed 304 (If-None-Match): {not_modified['rps']:.0f} req/s, p99 {not_modified['p99_ms']:.1f} ms")  # noqa: T201
+    print(f"bare Starlette, same bytes: {reference['rps']:.0f} req/s, p99 {reference['p99_ms']:.1f} ms")  # noqa: T201
+    print(  # noqa: T201
         f"bench-feed: feed_rps={feed['rps']:.0f} bare_rps={reference['rps']:.0f} ratio={ratio:.2f} "
         f"p99_ms={feed['p99_ms']:.1f}"
     )

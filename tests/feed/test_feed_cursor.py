@@ -2,17 +2,14 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.security import generate_key
-from tests.conftest import TEST_DATABASE_URL
 from tests.feed.helpers import FeedOrganisation, approved, feed_organisation
 
 
@@ -73,45 +70,20 @@ async def test_week_mode_gives_a_cursor_to_follow_changes_from(
     assert [item["id"] for item in (await page(client, org, week["next_cursor"]))["items"]] == [later.id]
 
 
-@pytest.fixture
-async def production_client(migrated_database: None) -> AsyncIterator[httpx.AsyncClient]:
-    """The app as production runs it: no injected session, the feed's own asyncpg pool, real commits."""
-    from services.api.app import create_app
-
-    app = create_app()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as http:
-        yield http
-    directory = getattr(app.state, "feed_directory", None)
-    if directory is not None:
-        await directory.close()
-    pool = getattr(app.state, "feed_pool", None)
-    if pool is not None:
-        await pool.close()
-
-
-@pytest.fixture
-async def committing(migrated_database: None) -> AsyncIterator[list[AsyncConnection]]:
-    """Connections outside the test's rolled-back transaction; whatever they commit is removed after."""
-    engine = create_async_engine(TEST_DATABASE_URL)
-    connections: list[AsyncConnection] = []
-
-    async def cleanup() -> None:
-        async with engine.begin() as connection:
-            await connection.execute(text("DELETE FROM material WHERE 'concurrent-cursor' = ANY(topics)"))
-            await connection.execute(text("DELETE FROM organisation WHERE name LIKE 'concurrent-cursor-%'"))
-
-    await cleanup()
-    try:
-        for _ in range(2):
-            connections.append(await engine.connect())
-        yield connections
-    finally:
-        for connection in connections:
-            await connection.close()
-        await cleanup()
-        await engine.dispose()
-
-
+INSERT_ORGANISATION = """
+INSERT INTO organisation (name, kind, region, timezone, is_active, created_at, updated_at)
+VALUES (:name, 'settlement', 'Калужская область', 'Europe/Moscow', true, now(), now()) RETURNING id
+"""
+INSERT_SUBSCRIPTION = """
+INSERT INTO subscription (organisation_id, topics, channel_ids, mode, items_per_week, window_start,
+    window_end,
+    weekdays, is_active, created_at, updated_at)
+VALUES (:organisation_id, :topics, '{}', 'feed', 3, '09:00', '20:00', '{1,2,3,4,5}', true, now(), now())
+"""
+INSERT_KEY = """
+INSERT INTO api_key (name, role, organisation_id, prefix, key_hash, created_at)
+VALUES ('feed', 'feed', :organisation_id, :prefix, :hash, now())
+"""
 INSERT_MATERIAL = text(
     "INSERT INTO material (title, body, hashtags, topics, priority, week, status, approved_at, version, "
     "created_at, updated_at) VALUES (:title, 'Текст', '{}', '{concurrent-cursor}', 'normal', '2031-W20', "
@@ -125,34 +97,8 @@ async def test_a_transaction_that_commits_late_never_slips_behind_a_cursor(
     """Transaction A writes first and commits last; B writes later and commits at once. A reader must not
     get B's item before A's is readable — or A's item would land behind the reader's cursor and be lost."""
     slow, fast = committing
-    setup = await fast.begin()
-    organisation_id = (
-        await fast.execute(
-            text(
-                "INSERT INTO organisation (name, kind, region, timezone, is_active, created_at, updated_at) "
-                "VALUES (:name, 'settlement', 'Калужская область', 'Europe/Moscow', true, now(), now()) RETURNING id"
-            ),
-            {"name": f"concurrent-cursor-{uuid.uuid4().hex[:8]}"},
-        )
-    ).scalar_one()
-    await fast.execute(
-        text(
-            "INSERT INTO subscription (organisation_id, topics, channel_ids, mode, items_per_week, window_start, "
-            "window_end, weekdays, is_active, created_at, updated_at) VALUES (:organisation_id, "
-            "'{concurrent-cursor}', '{}', 'feed', 3, '09:00', '20:00', '{1,2,3,4,5}', true, now(), now())"
-        ),
-        {"organisation_id": organisation_id},
-    )
-    key = generate_key()
-    await fast.execute(
-        text(
-            "INSERT INTO api_key (name, role, organisation_id, prefix, key_hash, created_at) "
-            "VALUES ('feed', 'feed', :organisation_id, :prefix, :hash, now())"
-        ),
-        {"organisation_id": organisation_id, "prefix": key.prefix, "hash": key.key_hash},
-    )
-    await setup.commit()
-    org = FeedOrganisation(organisation=None, headers={"X-API-Key": key.plaintext})  # type: ignore[arg-type]
+    organisation_id, key = await committed_feed_key(fast)
+    org = FeedOrganisation(organisation=None, headers={"X-API-Key": key})  # type: ignore[arg-type]
     org_params = {"organisation_id": organisation_id}
     start = await production_client.get(
         "/api/v1/feed", headers=org.headers, params={**org_params, "cursor": "start"}
@@ -179,3 +125,61 @@ async def test_a_transaction_that_commits_late_never_slips_behind_a_cursor(
     await asyncio.wait_for(directory.wait_past(before_a), timeout=10)
     after = await page(production_client, org, cursor, limit=10)
     assert [item["id"] for item in after["items"]] == [late, early]
+
+
+async def committed_feed_key(
+    connection: AsyncConnection, topic: str = "concurrent-cursor"
+) -> tuple[int, str]:
+    """An organisation subscribed to ``topic`` with a feed key, committed; (organisation id, key)."""
+    async with connection.begin():
+        organisation_id = (
+            await connection.execute(
+                text(INSERT_ORGANISATION),
+                {"name": f"concurrent-cursor-{uuid.uuid4().hex[:8]}"},
+            )
+        ).scalar_one()
+        await connection.execute(
+            text(INSERT_SUBSCRIPTION),
+            {"organisation_id": organisation_id, "topics": [topic]},
+        )
+        key = generate_key()
+        await connection.execute(
+            text(INSERT_KEY),
+            {"organisation_id": organisation_id, "prefix": key.prefix, "hash": key.key_hash},
+        )
+    return organisation_id, key.plaintext
+
+
+async def test_polls_served_from_memory_see_edits_and_revocations_once_notified(
+    production_client: httpx.AsyncClient, committing: list[AsyncConnection]
+) -> None:
+    writer = committing[0]
+    _, key = await committed_feed_key(writer)
+    headers = {"X-API-Key": key}
+    params = {"cursor": "start"}
+    async with writer.begin():
+        material_id = (await writer.execute(INSERT_MATERIAL, {"title": "Первая версия"})).scalar_one()
+    first = await production_client.get("/api/v1/feed", headers=headers, params=params)
+    assert first.status_code == 200
+    directory = production_client._transport.app.state.feed_directory  # type: ignore[attr-defined]
+    again = await production_client.get("/api/v1/feed", headers=headers, params=params)
+    assert again.headers["etag"] == first.headers["etag"]
+
+    version = directory.version
+    async with writer.begin():
+        await writer.execute(
+            text("UPDATE material SET title = 'Вторая версия', version = 2 WHERE id = :id"),
+            {"id": material_id},
+        )
+    await asyncio.wait_for(directory.wait_past(version), timeout=10)
+    edited = await production_client.get("/api/v1/feed", headers=headers, params=params)
+    assert edited.json()["items"][0]["title"] == "Вторая версия"
+
+    version = directory.version
+    async with writer.begin():
+        await writer.execute(
+            text("UPDATE api_key SET revoked_at = now() WHERE prefix = :p"), {"p": key.split("_")[1]}
+        )
+    await asyncio.wait_for(directory.wait_past(version), timeout=10)
+    revoked = await production_client.get("/api/v1/feed", headers=headers, params=params)
+    assert revoked.status_code == 401

@@ -110,7 +110,7 @@ async def report_publication(
     if new_id is None:
         if publication.material_id not in (None, material.id):
             raise Conflict(
-                f"this post is already recorded as carrying material {publication.material_id}, not {material.id}"
+                f"this post is already recorded with material {publication.material_id}, not {material.id}"
             )
         if publication.material_id is None:
             publication.material_id = material.id
