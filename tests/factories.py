@@ -107,3 +107,31 @@ async def make_media(session: AsyncSession, material: Material, data: bytes | No
     session.add(asset)
     await session.flush()
     return asset
+
+
+from datetime import UTC, datetime  # noqa: E402  (appended with the compliance factories)
+
+from shared.models import Publication, ResponsiblePerson  # noqa: E402
+
+
+async def make_publication(session: AsyncSession, channel: Channel, published_at: datetime, **fields: Any
+                           ) -> Publication:
+    """A publication on ``channel`` (default: observed own news, no media)."""
+    values: dict[str, Any] = {"channel_id": channel.id, "organisation_id": channel.organisation_id,
+                              "external_post_id": unique("post"), "url": f"{channel.url}/post",
+                              "published_at": published_at, "text": "Пост", "source": "observed"}
+    values.update(fields)
+    publication = Publication(**values)
+    session.add(publication)
+    await session.flush()
+    return publication
+
+
+async def make_person(session: AsyncSession, organisation: Organisation, **fields: Any) -> ResponsiblePerson:
+    values: dict[str, Any] = {"organisation_id": organisation.id, "name": unique("Ответственный"),
+                              "email": "person@example.ru", "confirmed_at": datetime.now(UTC)}
+    values.update(fields)
+    person = ResponsiblePerson(**values)
+    session.add(person)
+    await session.flush()
+    return person

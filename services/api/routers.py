@@ -6,6 +6,7 @@ from services.api.accounts.endpoints import router as accounts_router
 from services.api.api_keys.endpoints import router as api_keys_router
 from services.api.audit_events.endpoints import router as audit_router
 from services.api.channels.endpoints import router as channels_router
+from services.api.compliance.endpoints import router as compliance_router
 from services.api.deliveries.endpoints import router as deliveries_router
 from services.api.feed.endpoints import router as feed_router
 from services.api.feed.system_endpoints import router as feed_system_router
@@ -30,4 +31,5 @@ API_ROUTERS: list[APIRouter] = [
     packages_router,
     feed_router,
     feed_system_router,
+    compliance_router,
 ]

@@ -36,6 +36,10 @@ WRITE_ROUTES: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/feed/keys"): {A, O},
     ("POST", "/api/v1/feed/webhooks"): REGISTRY,
     ("DELETE", "/api/v1/feed/webhooks/{webhook_id}"): REGISTRY,
+    ("PUT", "/api/v1/compliance/rules/regions/{region}"): {A},
+    ("DELETE", "/api/v1/compliance/rules/regions/{region}"): {A},
+    ("PUT", "/api/v1/compliance/rules/organisations/{organisation_id}"): {A},
+    ("DELETE", "/api/v1/compliance/rules/organisations/{organisation_id}"): {A},
 }
 CONTENT_PREFIXES = ("/api/v1/materials", "/api/v1/media")
 
@@ -68,7 +72,7 @@ async def test_write_route_refuses_roles_outside_its_list(
     refused_roles = set(Role) - WRITE_ROUTES[(method, path)]
     assert Role.monitor in refused_roles, "monitor is read-only everywhere"
     url = path.format(organisation_id=organisation.id, account_id=1, channel_id=1, person_id=1,
-                      subscription_id=1, key_id=1, webhook_id=1, delivery_id=1)
+                      subscription_id=1, key_id=1, webhook_id=1, delivery_id=1, region="Хабаровский край")
     for role in refused_roles:
         headers = await make_key(session, role, organisation.id if role in (O, F) else None)
         response = await client.request(method, url, json={}, headers=headers)

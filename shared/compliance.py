@@ -1,0 +1,458 @@
+"""Weekly compliance, computed in PostgreSQL in one aggregate per request.
+
+A channel's week is the ISO week in its organisation's zone. A publication counts when it was
+published in that week, was not deleted before the week ended, is not an unconfirmed report, carries
+photo or video when the rule asks for it, and is regional content (matched to a material) unless the
+rule accepts any post. The same material posted twice on a channel counts once.
+
+While an organisation's week is not closed its rows are computed live; once closed
+(``shared.compliance_close``) they are read from the frozen snapshot, so they never change.
+
+The report runs on asyncpg directly (no ORM rows): at country scale it returns 450,000 rows and
+the per-row cost of anything above the driver would dominate the query itself."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import asyncpg
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.settings import Settings, get_settings
+
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+# Widest UTC offsets in use (UTC+14, UTC-12): the global window that contains every zone's week.
+_EARLIEST_OFFSET = timedelta(hours=14)
+_LATEST_OFFSET = timedelta(hours=12)
+
+REASONS = {
+    "credentials_invalid": "channel credentials invalid since {since}",
+    "not_subscribed": "not subscribed",
+    "no_posts": "no posts",
+    "posts_without_media": "posts without media",
+    "too_few_posts": "too few posts",
+}
+REASONS_RU = {
+    "credentials_invalid": "доступ к каналу утрачен с {since}",
+    "not_subscribed": "нет подписки на региональный контент",
+    "no_posts": "нет публикаций",
+    "posts_without_media": "публикации без фото или видео",
+    "too_few_posts": "недостаточно публикаций",
+}
+NOT_COUNTED_RU = {
+    "deleted": "удалена в течение недели",
+    "unconfirmed": "сообщение не подтверждено",
+    "no_media": "нет фото или видео",
+    "not_regional": "не региональный материал",
+    "duplicate_material": "повтор того же материала",
+}
+
+
+def week_monday(label: str) -> date:
+    """Monday of ISO week ``label`` ("2026-W48"); ValueError when it is not a real ISO week."""
+    found = WEEK_PATTERN.match(label)
+    if not found:
+        raise ValueError(f"'{label}' is not an ISO week like 2026-W48")
+    try:
+        return date.fromisocalendar(int(found.group(1)), int(found.group(2)), 1)
+    except ValueError:
+        raise ValueError(f"'{label}' is not an ISO week like 2026-W48") from None
+
+
+def shift_week(label: str, weeks: int) -> str:
+    year, week, _ = (week_monday(label) + timedelta(weeks=weeks)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def global_window(label: str) -> tuple[datetime, datetime]:
+    """[lo, hi) in UTC containing the week ``label`` in every time zone (lets indexes prune)."""
+    monday = datetime.combine(week_monday(label), time(0, 0), tzinfo=UTC)
+    return monday - _EARLIEST_OFFSET, monday + timedelta(days=7) + _LATEST_OFFSET
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    organisation_ids: list[int] | None = None
+    region: str | None = None
+    platform: str | None = None
+    met: bool | None = None
+    channel_ids: list[int] | None = None
+
+
+def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``:name`` placeholders to asyncpg's ``$n`` (``::casts`` are left alone)."""
+    order: list[str] = []
+
+    def replace(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    converted = re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", replace, sql)
+    return converted, [params[name] for name in order]
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session (same transaction)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection  # type: ignore[return-value]
+
+
+async def fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[asyncpg.Record]:
+    query, args = _positional(sql, params)
+    return await (await driver_connection(session)).fetch(query, *args)  # type: ignore[no-any-return]
+
+
+def _org_conditions(filters: ReportFilters, alias: str = "o") -> str:
+    parts = []
+    if filters.organisation_ids is not None:
+        parts.append(f"{alias}.id = ANY(CAST(:organisation_ids AS int[]))")
+    if filters.region is not None:
+        parts.append(f"{alias}.region = :region")
+    return "".join(f" AND {part}" for part in parts)
+
+
+def _channel_conditions(filters: ReportFilters, alias: str = "c") -> str:
+    parts = []
+    if filters.platform is not None:
+        parts.append(f"{alias}.platform = :platform")
+    if filters.channel_ids is not None:
+        parts.append(f"{alias}.id = ANY(CAST(:channel_ids AS int[]))")
+    return "".join(f" AND {part}" for part in parts)
+
+
+def _params(label: str, filters: ReportFilters, settings: Settings, now: datetime) -> dict[str, Any]:
+    lo, hi = global_window(label)
+    params: dict[str, Any] = {
+        "week": label,
+        "monday": week_monday(label),
+        "lo": lo,
+        "hi": hi,
+        "now": now,
+        "d_min": settings.compliance_min_items_per_channel,
+        "d_center": settings.center_weekly_quota,
+        "d_media": settings.compliance_require_media,
+        "d_any": settings.compliance_count_any_post,
+    }
+    if filters.organisation_ids is not None:
+        params["organisation_ids"] = filters.organisation_ids
+    if filters.region is not None:
+        params["region"] = filters.region
+    if filters.platform is not None:
+        params["platform"] = filters.platform
+    if filters.channel_ids is not None:
+        params["channel_ids"] = filters.channel_ids
+    if filters.met is not None:
+        params["met"] = filters.met
+    return params
+
+
+# Organisations whose week is live (not closed), with their week's bounds and the rule that applies:
+# the organisation's override, else the region's default, else the settings' defaults.
+_LIVE_ORGANISATIONS = """
+SELECT o.id, o.name, o.region, o.timezone,
+       (CAST(:monday AS date)::timestamp AT TIME ZONE o.timezone) AS ws,
+       ((CAST(:monday AS date) + 7)::timestamp AT TIME ZONE o.timezone) AS we,
+       COALESCE(ro.min_items_per_channel, rr.min_items_per_channel, :d_min) AS required,
+       COALESCE(ro.center_min_items, rr.center_min_items, :d_center) AS center_required,
+       COALESCE(ro.require_media, rr.require_media, :d_media) AS require_media,
+       COALESCE(ro.count_any_post, rr.count_any_post, :d_any) AS count_any_post
+FROM organisation o
+LEFT JOIN compliance_rule ro ON ro.organisation_id = o.id
+LEFT JOIN compliance_rule rr ON rr.region = o.region AND rr.organisation_id IS NULL
+WHERE o.is_active {org_conditions}
+  AND NOT EXISTS (SELECT 1 FROM compliance_week w WHERE w.organisation_id = o.id AND w.week = :week)
+"""
+
+# One row per channel of a live organisation. ``item``: one row per (channel, material) — or per
+# post for own news — among publications that stand at the week's end; the rule picks the counts.
+_LIVE_ROWS = """
+WITH org AS MATERIALIZED ({live_organisations}),
+item AS (
+    SELECT p.channel_id, p.material_id IS NOT NULL AS regional,
+           bool_or(p.has_photo OR p.has_video) AS with_media, count(*) AS posts
+    FROM publication p JOIN org ON org.id = p.organisation_id
+    WHERE p.published_at >= :lo AND p.published_at < :hi
+      AND p.published_at >= org.ws AND p.published_at < org.we
+      AND (p.deleted_at IS NULL OR p.deleted_at >= org.we)
+      AND (p.source <> 'reported' OR p.confirmed_at IS NOT NULL)
+    GROUP BY p.channel_id, COALESCE(p.material_id, -p.id), p.material_id IS NOT NULL
+),
+per_channel AS (
+    SELECT channel_id, sum(posts)::int AS posts,
+           count(*) FILTER (WHERE regional)::int AS regional,
+           count(*) FILTER (WHERE regional AND with_media)::int AS regional_media,
+           count(*) FILTER (WHERE NOT regional)::int AS own,
+           count(*) FILTER (WHERE NOT regional AND with_media)::int AS own_media
+    FROM item GROUP BY channel_id
+),
+sub_all AS (
+    SELECT DISTINCT s.organisation_id FROM subscription s JOIN org ON org.id = s.organisation_id
+    WHERE s.is_active AND cardinality(s.channel_ids) = 0
+),
+sub_channel AS (
+    SELECT DISTINCT unnest(s.channel_ids) AS channel_id
+    FROM subscription s JOIN org ON org.id = s.organisation_id
+    WHERE s.is_active AND cardinality(s.channel_ids) > 0
+),
+center AS (
+    SELECT s.organisation_id, count(DISTINCT m.id)::int AS items
+    FROM subscription s JOIN org ON org.id = s.organisation_id
+    JOIN material m ON m.week = :week AND m.status = 'approved'
+                   AND (cardinality(s.topics) = 0 OR s.topics && m.topics)
+    WHERE s.is_active
+    GROUP BY s.organisation_id
+),
+counted AS (
+    SELECT org.id AS organisation_id, org.name AS organisation_name, org.region, org.timezone,
+           org.ws, org.we, c.id AS channel_id, c.platform, c.title AS channel_title, c.url AS channel_url,
+           c.status AS channel_status,
+           CASE WHEN c.status = 'active' THEN NULL ELSE c.status_changed_at END AS channel_status_since,
+           (sa.organisation_id IS NOT NULL OR sc.channel_id IS NOT NULL) AS subscribed,
+           COALESCE(pc.posts, 0) AS posts,
+           CASE WHEN org.require_media
+                THEN COALESCE(pc.regional_media, 0)
+                     + CASE WHEN org.count_any_post THEN COALESCE(pc.own_media, 0) ELSE 0 END
+                ELSE COALESCE(pc.regional, 0)
+                     + CASE WHEN org.count_any_post THEN COALESCE(pc.own, 0) ELSE 0 END
+           END AS counted,
+           COALESCE(pc.regional, 0) + CASE WHEN org.count_any_post THEN COALESCE(pc.own, 0) ELSE 0 END
+               AS counted_ignoring_media,
+           org.required, COALESCE(ce.items, 0) AS center_items, org.center_required,
+           org.require_media, org.count_any_post
+    FROM org
+    JOIN channel c ON c.organisation_id = org.id AND c.status IN ('active', 'credentials_invalid')
+                  AND c.created_at < org.we {channel_conditions}
+    LEFT JOIN per_channel pc ON pc.channel_id = c.id
+    LEFT JOIN sub_all sa ON sa.organisation_id = org.id
+    LEFT JOIN sub_channel sc ON sc.channel_id = c.id
+    LEFT JOIN center ce ON ce.organisation_id = org.id
+)
+SELECT organisation_id, organisation_name, region, timezone, ws AS week_start, we AS week_end,
+       channel_id, platform, channel_title, channel_url, channel_status, channel_status_since, subscribed,
+       posts, counted, required, counted >= required AS met,
+       CASE WHEN counted >= required THEN NULL
+            WHEN channel_status = 'credentials_invalid' AND channel_status_since < we
+                THEN 'credentials_invalid'
+            WHEN NOT subscribed AND counted = 0 THEN 'not_subscribed'
+            WHEN posts = 0 THEN 'no_posts'
+            WHEN require_media AND counted_ignoring_media > counted THEN 'posts_without_media'
+            ELSE 'too_few_posts' END AS reason,
+       center_items, center_required, center_items >= center_required AS center_met,
+       require_media, count_any_post,
+       CASE WHEN :now < we THEN 'in_progress' ELSE 'ended' END AS state, NULL::timestamptz AS closed_at
+FROM counted
+"""
+
+_CLOSED_ROWS = """
+SELECT o.id AS organisation_id, o.name AS organisation_name, o.region, o.timezone,
+       w.week_start, w.week_end, c.id AS channel_id, c.platform, c.title AS channel_title,
+       c.url AS channel_url, f.channel_status, f.channel_status_since, f.subscribed, f.posts, f.counted,
+       f.required, f.met, f.reason, w.center_items, w.center_min_items AS center_required,
+       w.center_items >= w.center_min_items AS center_met, w.require_media, w.count_any_post,
+       'closed' AS state, w.closed_at
+FROM compliance_week w
+JOIN organisation o ON o.id = w.organisation_id
+JOIN compliance_week_channel f ON f.organisation_id = w.organisation_id AND f.week = w.week
+JOIN channel c ON c.id = f.channel_id
+WHERE w.week = :week {org_conditions} {channel_conditions}
+"""
+
+REPORT_FIELDS = (
+    "organisation_id",
+    "organisation_name",
+    "region",
+    "timezone",
+    "week_start",
+    "week_end",
+    "channel_id",
+    "platform",
+    "channel_title",
+    "channel_url",
+    "channel_status",
+    "channel_status_since",
+    "subscribed",
+    "posts",
+    "counted",
+    "required",
+    "met",
+    "reason",
+    "center_items",
+    "center_required",
+    "center_met",
+    "require_media",
+    "count_any_post",
+    "state",
+    "closed_at",
+)
+
+
+def live_rows_sql(filters: ReportFilters) -> str:
+    organisations = _LIVE_ORGANISATIONS.format(org_conditions=_org_conditions(filters))
+    return _LIVE_ROWS.format(
+        live_organisations=organisations, channel_conditions=_channel_conditions(filters)
+    )
+
+
+def report_sql(filters: ReportFilters, *, include_closed: bool = True, ordered: bool = True) -> str:
+    parts = [live_rows_sql(filters)]
+    if include_closed:
+        channel_conditions = _channel_conditions(filters, "f").replace("f.id", "f.channel_id")
+        parts.append(
+            _CLOSED_ROWS.format(
+                org_conditions=_org_conditions(filters), channel_conditions=channel_conditions
+            )
+        )
+    sql = "SELECT * FROM (" + "\nUNION ALL\n".join(f"({part})" for part in parts) + ") r"
+    if filters.met is not None:
+        sql += " WHERE r.met = :met"
+    return sql + (" ORDER BY r.organisation_id, r.channel_id" if ordered else "")
+
+
+async def week_report(
+    session: AsyncSession,
+    label: str,
+    filters: ReportFilters | None = None,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> list[asyncpg.Record]:
+    """Every (organisation, channel) row of week ``label``, live or frozen, ordered by ids."""
+    filters = filters or ReportFilters()
+    settings = settings or get_settings()
+    return await fetch(
+        session, report_sql(filters), _params(label, filters, settings, now or datetime.now(UTC))
+    )
+
+
+def reason_text(
+    reason: str | None, since: datetime | None, timezone: str, *, russian: bool = False
+) -> str | None:
+    """The reason a channel fell short, for people (``since`` in the organisation's zone)."""
+    if reason is None:
+        return None
+    template = (REASONS_RU if russian else REASONS).get(reason, reason)
+    if "{since}" in template:
+        from zoneinfo import ZoneInfo
+
+        local = since.astimezone(ZoneInfo(timezone)) if since else None
+        return template.format(since=local.strftime("%Y-%m-%d %H:%M") if local else "?")
+    return template
+
+
+# The evidence: every publication of the organisations' weeks, whether it counted and why not.
+_LIVE_EVIDENCE = """
+WITH org AS MATERIALIZED ({live_organisations}),
+pub AS (
+    SELECT p.id, p.organisation_id, p.channel_id, p.external_post_id, p.url, p.published_at, p.source,
+           p.material_id, p.match_method, p.match_score, (p.has_photo OR p.has_video) AS has_media,
+           p.deleted_at, p.confirmed_at,
+           CASE WHEN p.deleted_at IS NOT NULL AND p.deleted_at < org.we THEN 'deleted'
+                WHEN p.source = 'reported' AND p.confirmed_at IS NULL THEN 'unconfirmed'
+                WHEN org.require_media AND NOT (p.has_photo OR p.has_video) THEN 'no_media'
+                WHEN p.material_id IS NULL AND NOT org.count_any_post THEN 'not_regional'
+           END AS excluded
+    FROM publication p JOIN org ON org.id = p.organisation_id
+    JOIN channel c ON c.id = p.channel_id {channel_conditions}
+    WHERE p.published_at >= :lo AND p.published_at < :hi
+      AND p.published_at >= org.ws AND p.published_at < org.we
+)
+SELECT id AS publication_id, organisation_id, channel_id, external_post_id, url, published_at, source,
+       material_id, match_method, match_score, has_media, deleted_at, confirmed_at,
+       CASE WHEN excluded IS NULL AND row_number() OVER (
+                PARTITION BY channel_id, COALESCE(material_id, -id)
+                ORDER BY (excluded IS NULL) DESC, published_at, id) > 1
+            THEN 'duplicate_material' ELSE excluded END AS not_counted_reason
+FROM pub
+"""
+
+_CLOSED_EVIDENCE = """
+SELECT e.publication_id, e.organisation_id, e.channel_id, e.external_post_id, e.url, e.published_at, e.source,
+       e.material_id, e.match_method, NULL::float8 AS match_score, e.has_media, p.deleted_at,
+       NULL::timestamptz AS confirmed_at, e.not_counted_reason
+FROM compliance_evidence e
+JOIN compliance_week w ON w.organisation_id = e.organisation_id AND w.week = e.week
+JOIN organisation o ON o.id = e.organisation_id
+LEFT JOIN publication p ON p.id = e.publication_id
+WHERE e.week = :week {org_conditions} {channel_conditions}
+"""
+
+
+def live_evidence_sql(filters: ReportFilters) -> str:
+    organisations = _LIVE_ORGANISATIONS.format(org_conditions=_org_conditions(filters))
+    return _LIVE_EVIDENCE.format(
+        live_organisations=organisations, channel_conditions=_channel_conditions(filters)
+    )
+
+
+async def week_evidence(
+    session: AsyncSession,
+    label: str,
+    filters: ReportFilters,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> list[asyncpg.Record]:
+    """The publications behind the week's numbers (counted ones have ``not_counted_reason`` NULL).
+    For a closed week: the frozen evidence, with ``deleted_at`` as it is now (a later event)."""
+    settings = settings or get_settings()
+    closed = _CLOSED_EVIDENCE.format(
+        org_conditions=_org_conditions(filters),
+        channel_conditions=_channel_conditions(filters, "e")
+        .replace("e.id", "e.channel_id")
+        .replace("e.platform", "(SELECT platform FROM channel WHERE id = e.channel_id)"),
+    )
+    sql = (
+        f"SELECT * FROM (({live_evidence_sql(filters)}) UNION ALL ({closed})) r "
+        "ORDER BY r.organisation_id, r.channel_id, r.published_at, r.publication_id"
+    )
+    return await fetch(session, sql, _params(label, filters, settings, now or datetime.now(UTC)))
+
+
+async def center_evidence(session: AsyncSession, label: str, organisation_id: int) -> list[asyncpg.Record]:
+    """The week's approved materials the organisation's subscriptions offer it (the center's figure)."""
+    sql = """
+    SELECT DISTINCT m.id AS material_id, m.title, m.link, m.priority, m.approved_at
+    FROM subscription s JOIN material m ON m.week = :week AND m.status = 'approved'
+         AND (cardinality(s.topics) = 0 OR s.topics && m.topics)
+    WHERE s.is_active AND s.organisation_id = :organisation_id
+    ORDER BY m.id
+    """
+    return await fetch(session, sql, {"week": label, "organisation_id": organisation_id})
+
+
+_SUMMARY = """
+WITH r AS ({report}),
+per_org AS (
+    SELECT organisation_id, bool_and(met) AS all_met, bool_and(center_met) AS center_met,
+           count(*) AS channels, count(*) FILTER (WHERE met) AS channels_met
+    FROM r GROUP BY organisation_id
+),
+reasons AS (SELECT reason, count(*)::int AS n FROM r WHERE reason IS NOT NULL GROUP BY reason)
+SELECT count(*)::int AS organisations,
+       (count(*) FILTER (WHERE all_met))::int AS organisations_met,
+       (count(*) FILTER (WHERE center_met))::int AS organisations_center_met,
+       COALESCE(sum(channels), 0)::int AS channels,
+       COALESCE(sum(channels_met), 0)::int AS channels_met,
+       (SELECT COALESCE(jsonb_object_agg(reason, n), '{{}}'::jsonb)::text FROM reasons) AS reasons
+FROM per_org
+"""
+
+
+async def week_summary(
+    session: AsyncSession,
+    label: str,
+    filters: ReportFilters | None = None,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> asyncpg.Record:
+    """Counts of organisations and channels meeting each rule in week ``label`` (live or frozen)."""
+    filters = filters or ReportFilters()
+    settings = settings or get_settings()
+    sql = _SUMMARY.format(report=report_sql(filters, ordered=False))
+    rows = await fetch(session, sql, _params(label, filters, settings, now or datetime.now(UTC)))
+    return rows[0]
