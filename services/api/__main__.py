@@ -8,5 +8,11 @@ from shared.settings import get_settings
 if __name__ == "__main__":
     settings = get_settings()
     configure_logging("api", settings.log_level)
-    uvicorn.run("services.api.app:app", host=settings.api_host, port=settings.api_port, log_config=None,
-                proxy_headers=True, server_header=False)
+    uvicorn.run(
+        "services.api.app:app",
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )

@@ -1,8 +1,8 @@
 """Operator commands: ``python -m services.api.cli <command>``.
 
-  migrate             create the database if needed and apply every migration
-  create-admin-key    issue an admin API key and print it once (the first key of a fresh install)
-  load-demo           load the demo region (idempotent)
+migrate             create the database if needed and apply every migration
+create-admin-key    issue an admin API key and print it once (the first key of a fresh install)
+load-demo           load the demo region (idempotent)
 """
 
 import argparse
@@ -32,25 +32,30 @@ async def _load_demo() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.api.cli", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.api.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create the database if needed and apply migrations")
     key = commands.add_parser("create-admin-key", help="issue an admin API key and print it once")
     key.add_argument("--name", default="first admin", help="who the key is for")
-    key.add_argument("--role", default="admin", choices=[role.value for role in Role if role is not Role.operator])
+    key.add_argument(
+        "--role", default="admin", choices=[role.value for role in Role if role is not Role.operator]
+    )
     commands.add_parser("load-demo", help="load the demo region (idempotent)")
     args = parser.parse_args(argv)
 
-    if args.command == "migrate":
+    if args.command == "migrate":  # noqa: SIM114
         created = migrate()
-        print("migrate: database created and migrated" if created else "migrate: database is up to date")
+        print("migrate: database created and migrated" if created else "migrate: database is up to date")  # noqa: T201
     elif args.command == "create-admin-key":
         plaintext = asyncio.run(_create_key(args.name, Role(args.role)))
-        print(f"New {args.role} key (shown once, store it now):\n{plaintext}")
+        print(f"New {args.role} key (shown once, store it now):\n{plaintext}")  # noqa: T201
     elif args.command == "load-demo":
         loaded = asyncio.run(_load_demo())
-        print("load-demo: demo region loaded" if loaded else "load-demo: demo region already present")
+        print("load-demo: demo region loaded" if loaded else "load-demo: demo region already present")  # noqa: T201
     return 0
 
 

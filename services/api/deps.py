@@ -102,7 +102,9 @@ ANY_ROLE = (Role.admin, Role.editor, Role.operator, Role.monitor)
 # Who may read everything / write the registry / write content.
 Reader = Annotated[Principal, Depends(require_roles(*ANY_ROLE))]
 RegistryWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.editor, Role.operator))]
-ContentReader = Annotated[Principal, Depends(require_roles(Role.admin, Role.editor, Role.monitor, Role.operator))]
+ContentReader = Annotated[
+    Principal, Depends(require_roles(Role.admin, Role.editor, Role.monitor, Role.operator))
+]
 ContentWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.editor))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 AuditReader = Annotated[Principal, Depends(require_roles(Role.admin, Role.monitor))]

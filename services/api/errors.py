@@ -89,7 +89,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid API key"},
     403: {"model": ErrorBody, "description": "The key's role or organisation does not allow this"},
     404: {"model": ErrorBody, "description": "No such resource"},
-    422: {"model": ErrorBody, "description": "Field-level validation errors: `detail` lists `{field, message}`"},
+    422: {
+        "model": ErrorBody,
+        "description": "Field-level validation errors: `detail` lists `{field, message}`",
+    },
 }
 
 

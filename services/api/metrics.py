@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
@@ -14,12 +15,15 @@ try:  # FastAPI >= 0.160 keeps the matched route's full template here.
     from fastapi.routing import _get_scope_effective_route_context as _effective_route_context
 except ImportError:  # pragma: no cover - older FastAPI put the full route in scope["route"]
 
-    def _effective_route_context(scope: Scope) -> object:
+    def _effective_route_context(scope: Scope) -> Any | None:
         return None
+
 
 REQUESTS = Counter("hub_api_requests_total", "API requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "hub_api_request_seconds", "API request latency", ["method", "route"],
+    "hub_api_request_seconds",
+    "API request latency",
+    ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 

@@ -34,7 +34,9 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-async def paginate(session: AsyncSession, query: SelectOfScalar[Any], page: PageParams) -> tuple[list[Any], int]:
+async def paginate(
+    session: AsyncSession, query: SelectOfScalar[Any], page: PageParams
+) -> tuple[list[Any], int]:
     """Rows of one page and the total count of the filtered query."""
     total = (await session.exec(select(func.count()).select_from(query.order_by(None).subquery()))).one()
     rows = (await session.exec(query.limit(page.limit).offset(page.offset))).all()

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from arq import ArqRedis
 from prometheus_client import Gauge, start_http_server
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -57,7 +58,7 @@ async def run_locked(name: str, job: Callable[[AsyncSession], Awaitable[object]]
             await session.commit()
 
 
-def build_jobs(settings: Settings, pool: object) -> list[PeriodicJob]:
+def build_jobs(settings: Settings, pool: ArqRedis) -> list[PeriodicJob]:
     async def plan(session: AsyncSession) -> object:
         return await plan_week_deliveries(session, utcnow())
 

@@ -85,6 +85,33 @@ def posting_slots(
     return sorted(slots)
 
 
+def _delivery_row(
+    material: Material,
+    channel_id: int,
+    organisation: Organisation,
+    subscription_id: int | None,
+    week: str,
+    due: datetime,
+    urgent: bool,
+    now: datetime,
+) -> dict[str, object]:
+    due = max(due, material.publish_not_before) if material.publish_not_before else due
+    return {
+        "material_id": material.id,
+        "channel_id": channel_id,
+        "organisation_id": organisation.id,
+        "subscription_id": subscription_id,
+        "week": week,
+        "urgent": urgent,
+        "due_at": due,
+        "next_attempt_at": due,
+        "status": DeliveryStatus.scheduled.value,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _topics_match(subscription: Subscription, material: Material) -> bool:
     return not subscription.topics or bool(set(subscription.topics) & set(material.topics))
 
@@ -175,29 +202,11 @@ async def plan_week_deliveries(session: AsyncSession, now: datetime) -> PlanResu
             assert channel.id is not None
             taken = delivered[channel.id]
 
-            def add(material: Material, due: datetime, urgent: bool) -> None:
-                not_before = material.publish_not_before
-                new_rows.append(
-                    {
-                        "material_id": material.id,
-                        "channel_id": channel.id,
-                        "organisation_id": organisation.id,
-                        "subscription_id": subscription.id,
-                        "week": week,
-                        "urgent": urgent,
-                        "due_at": max(due, not_before) if not_before else due,
-                        "next_attempt_at": max(due, not_before) if not_before else due,
-                        "status": DeliveryStatus.scheduled.value,
-                        "attempts": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                taken.add(material.id)  # type: ignore[arg-type]
-
-            for material in materials:
-                if material.priority == MaterialPriority.urgent.value and material.id not in taken:
-                    add(material, now, urgent=True)
+            picked: list[tuple[Material, datetime, bool]] = [
+                (material, now, True)
+                for material in materials
+                if material.priority == MaterialPriority.urgent.value and material.id not in taken
+            ]
             need = subscription.items_per_week - regular_count[(channel.id, subscription.id)]
             candidates = [
                 m for m in materials if m.id not in taken and m.priority != MaterialPriority.urgent.value
@@ -212,9 +221,13 @@ async def plan_week_deliveries(session: AsyncSession, now: datetime) -> PlanResu
                 subscription.weekdays,
                 len(chosen),
             )
-            for material, due in zip(chosen, slots, strict=True):
-                add(material, due, urgent=False)
-                regular_count[(channel.id, subscription.id)] += 1
+            picked.extend((material, due, False) for material, due in zip(chosen, slots, strict=True))
+            regular_count[(channel.id, subscription.id)] += len(chosen)
+            for material, due, urgent in picked:
+                new_rows.append(
+                    _delivery_row(material, channel.id, organisation, subscription.id, week, due, urgent, now)
+                )
+                taken.add(material.id)  # type: ignore[arg-type]
 
     planned = 0
     for offset in range(0, len(new_rows), 1000):

@@ -24,12 +24,16 @@ async def create_account(data: AccountCreate, session: SessionDep, principal: Re
 
 @router.get("", response_model=Page[AccountPublic])
 async def list_accounts(
-    session: SessionDep, principal: Reader, page: PageDep, platform: Platform | None = None,
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    platform: Platform | None = None,
     organisation_id: int | None = None,
 ) -> dict[str, object]:
     """List accounts (without secrets). Operators see their own and the region's shared accounts."""
-    items, total = await service.list_accounts(session, principal, page, platform=platform,
-                                               organisation_id=organisation_id)
+    items, total = await service.list_accounts(
+        session, principal, page, platform=platform, organisation_id=organisation_id
+    )
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
@@ -42,7 +46,9 @@ async def get_account(account_id: int, session: SessionDep, principal: Reader) -
 
 
 @router.patch("/{account_id}", response_model=AccountPublic)
-async def update_account(account_id: int, data: AccountUpdate, session: SessionDep, principal: RegistryWriter) -> Account:
+async def update_account(
+    account_id: int, data: AccountUpdate, session: SessionDep, principal: RegistryWriter
+) -> Account:
     """Rename an account or rotate its credentials (send the full new set). Roles: admin, editor;
     operator for its own organisation's accounts."""
     return await service.update_account(session, principal, account_id, data)

@@ -1,6 +1,8 @@
 import re
 from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.json_schema import JsonDict
 
 from services.api.schemas_common import PartialUpdate
 from shared.models.enums import Platform
@@ -13,7 +15,7 @@ CREDENTIAL_FIELDS: dict[Platform, tuple[str, ...]] = {
 }
 TELEGRAM_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 
-EXAMPLE_CREATE = {
+EXAMPLE_CREATE: JsonDict = {
     "platform": "telegram",
     "name": "Региональный бот Хабаровского края",
     "organisation_id": None,
@@ -25,7 +27,9 @@ def check_credentials(platform: Platform, credentials: dict[str, str]) -> None:
     expected = CREDENTIAL_FIELDS[platform]
     unknown = sorted(set(credentials) - set(expected))
     if unknown:
-        raise ValueError(f"unknown fields for {platform.value}: {', '.join(unknown)}; expected {', '.join(expected)}")
+        raise ValueError(
+            f"unknown fields for {platform.value}: {', '.join(unknown)}; expected {', '.join(expected)}"
+        )
     missing = [field for field in expected if not credentials.get(field, "").strip()]
     if missing:
         raise ValueError(f"{platform.value} credentials need: {', '.join(missing)}")
@@ -73,12 +77,21 @@ class AccountPublic(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"examples": [{
-            "id": 3, "platform": "telegram", "name": "Региональный бот Хабаровского края",
-            "organisation_id": None, "secret_fingerprint": "9f2c1a7b3d4e", "has_credentials": True,
-            "secret_updated_at": "2026-11-24T10:00:00Z", "created_at": "2026-11-24T10:00:00Z",
-            "updated_at": "2026-11-24T10:00:00Z",
-        }]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "platform": "telegram",
+                    "name": "Региональный бот Хабаровского края",
+                    "organisation_id": None,
+                    "secret_fingerprint": "9f2c1a7b3d4e",
+                    "has_credentials": True,
+                    "secret_updated_at": "2026-11-24T10:00:00Z",
+                    "created_at": "2026-11-24T10:00:00Z",
+                    "updated_at": "2026-11-24T10:00:00Z",
+                }
+            ]
+        },
     )
 
     id: int

@@ -39,12 +39,21 @@ async def create_account(session: AsyncSession, principal: Principal, data: Acco
     )
     session.add(account)
     await session.flush()
-    audit.record(session, principal, "account.create", "account", account.id, organisation_id=data.organisation_id,
-                 changes={"platform": data.platform.value, "name": data.name, "credentials": "set"})
+    audit.record(
+        session,
+        principal,
+        "account.create",
+        "account",
+        account.id,
+        organisation_id=data.organisation_id,
+        changes={"platform": data.platform.value, "name": data.name, "credentials": "set"},
+    )
     return account
 
 
-async def update_account(session: AsyncSession, principal: Principal, account_id: int, data: AccountUpdate) -> Account:
+async def update_account(
+    session: AsyncSession, principal: Principal, account_id: int, data: AccountUpdate
+) -> Account:
     account = await get_or_404(session, Account, account_id, for_update=True)
     ensure_account_writable(principal, account)
     changes: dict[str, object] = {}
@@ -62,30 +71,47 @@ async def update_account(session: AsyncSession, principal: Principal, account_id
         changes["credentials"] = "rotated"
         # New credentials: channels that stopped because the old ones failed try again; their held
         # deliveries resume (if the new ones fail too, the distributor stops them again).
-        reactivated = (await session.exec(
-            update(Channel).where(col(Channel.account_id) == account_id,
-                                  col(Channel.status) == ChannelStatus.credentials_invalid.value)
-            .values(status=ChannelStatus.active.value, status_reason=None, status_changed_at=utcnow())
-            .returning(Channel.id)  # type: ignore[call-overload]
-        )).all()
+        reactivated = (
+            await session.exec(
+                update(Channel)
+                .where(
+                    col(Channel.account_id) == account_id,
+                    col(Channel.status) == ChannelStatus.credentials_invalid.value,
+                )
+                .values(status=ChannelStatus.active.value, status_reason=None, status_changed_at=utcnow())
+                .returning(Channel.id)  # type: ignore[call-overload]
+            )
+        ).all()
         if reactivated:
             changes["reactivated_channels"] = sorted(row[0] for row in reactivated)
     if changes:
         account.updated_at = utcnow()
         await session.flush()
-        audit.record(session, principal, "account.update", "account", account_id,
-                     organisation_id=account.organisation_id, changes=changes)
+        audit.record(
+            session,
+            principal,
+            "account.update",
+            "account",
+            account_id,
+            organisation_id=account.organisation_id,
+            changes=changes,
+        )
     return account
 
 
 async def list_accounts(
-    session: AsyncSession, principal: Principal, page: PageParams, *, platform: Platform | None,
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    platform: Platform | None,
     organisation_id: int | None,
 ) -> tuple[list[Account], int]:
     query = select(Account).order_by(col(Account.id))
     if principal.is_operator:
-        query = query.where(or_(col(Account.organisation_id).is_(None),
-                                Account.organisation_id == principal.organisation_id))
+        query = query.where(
+            or_(col(Account.organisation_id).is_(None), Account.organisation_id == principal.organisation_id)
+        )
     if platform is not None:
         query = query.where(Account.platform == platform.value)
     if organisation_id is not None:

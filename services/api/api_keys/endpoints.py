@@ -19,8 +19,14 @@ async def create_api_key(data: ApiKeyCreate, session: SessionDep, principal: Adm
 
 
 @router.get("", response_model=Page[ApiKeyPublic])
-async def list_api_keys(session: SessionDep, principal: Admin, page: PageDep, role: Role | None = None,
-                        organisation_id: int | None = None, include_revoked: bool = False) -> dict[str, object]:
+async def list_api_keys(
+    session: SessionDep,
+    principal: Admin,
+    page: PageDep,
+    role: Role | None = None,
+    organisation_id: int | None = None,
+    include_revoked: bool = False,
+) -> dict[str, object]:
     """List keys (never their secrets). Role: admin."""
     query = select(ApiKey).order_by(col(ApiKey.id))
     if role is not None:

@@ -15,12 +15,24 @@ async def issue_key(session: AsyncSession, principal: Principal | None, data: Ap
     if data.organisation_id is not None and await session.get(Organisation, data.organisation_id) is None:
         raise InvalidField("body.organisation_id", f"organisation {data.organisation_id} does not exist")
     new = generate_key()
-    key = ApiKey(name=data.name, role=data.role.value, organisation_id=data.organisation_id,
-                 prefix=new.prefix, key_hash=new.key_hash)
+    key = ApiKey(
+        name=data.name,
+        role=data.role.value,
+        organisation_id=data.organisation_id,
+        prefix=new.prefix,
+        key_hash=new.key_hash,
+    )
     session.add(key)
     await session.flush()
-    audit.record(session, principal, "api_key.create", "api_key", key.id, organisation_id=data.organisation_id,
-                 changes={"name": data.name, "role": data.role.value})
+    audit.record(
+        session,
+        principal,
+        "api_key.create",
+        "api_key",
+        key.id,
+        organisation_id=data.organisation_id,
+        changes={"name": data.name, "role": data.role.value},
+    )
     return ApiKeyCreated(**ApiKeyPublic.model_validate(key).model_dump(), key=new.plaintext)
 
 

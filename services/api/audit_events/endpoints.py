@@ -13,10 +13,26 @@ router = APIRouter(prefix="/audit-events", tags=["audit"])
 
 
 class AuditEventPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "id": 101, "at": "2026-11-24T10:00:00Z", "actor_key_id": 2, "actor_name": "Редактор ЦУР",
-        "actor_role": "editor", "organisation_id": None, "action": "material.approve", "entity_type": "material",
-        "entity_id": 55, "changes": {"status": ["review", "approved"]}, "request_id": "5d1c…"}]})
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 101,
+                    "at": "2026-11-24T10:00:00Z",
+                    "actor_key_id": 2,
+                    "actor_name": "Редактор ЦУР",
+                    "actor_role": "editor",
+                    "organisation_id": None,
+                    "action": "material.approve",
+                    "entity_type": "material",
+                    "entity_id": 55,
+                    "changes": {"status": ["review", "approved"]},
+                    "request_id": "5d1c…",
+                }
+            ]
+        },
+    )
 
     id: int
     at: datetime
@@ -33,8 +49,13 @@ class AuditEventPublic(BaseModel):
 
 @router.get("", response_model=Page[AuditEventPublic])
 async def list_audit_events(
-    session: SessionDep, principal: AuditReader, page: PageDep, entity_type: str | None = None,
-    entity_id: int | None = None, organisation_id: int | None = None, actor_key_id: int | None = None,
+    session: SessionDep,
+    principal: AuditReader,
+    page: PageDep,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+    organisation_id: int | None = None,
+    actor_key_id: int | None = None,
     since: datetime | None = None,
 ) -> dict[str, object]:
     """Who changed what and when, newest first. Secrets and personal data are never in `changes`.

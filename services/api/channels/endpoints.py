@@ -21,13 +21,25 @@ async def create_channel(data: ChannelCreate, session: SessionDep, principal: Re
 
 @router.get("", response_model=Page[ChannelPublic])
 async def list_channels(
-    session: SessionDep, principal: Reader, page: PageDep, organisation_id: int | None = None,
-    platform: Platform | None = None, status: ChannelStatus | None = None, account_id: int | None = None,
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    organisation_id: int | None = None,
+    platform: Platform | None = None,
+    status: ChannelStatus | None = None,
+    account_id: int | None = None,
 ) -> dict[str, object]:
     """List channels with their status (`active`, `credentials_invalid`, `disabled`) and its reason.
     Operators see their own organisation's channels."""
-    items, total = await service.list_channels(session, principal, page, organisation_id=organisation_id,
-                                               platform=platform, status=status, account_id=account_id)
+    items, total = await service.list_channels(
+        session,
+        principal,
+        page,
+        organisation_id=organisation_id,
+        platform=platform,
+        status=status,
+        account_id=account_id,
+    )
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
@@ -40,7 +52,9 @@ async def get_channel(channel_id: int, session: SessionDep, principal: Reader) -
 
 
 @router.patch("/{channel_id}", response_model=ChannelPublic)
-async def update_channel(channel_id: int, data: ChannelUpdate, session: SessionDep, principal: RegistryWriter) -> Channel:
+async def update_channel(
+    channel_id: int, data: ChannelUpdate, session: SessionDep, principal: RegistryWriter
+) -> Channel:
     """Change a channel's title, URL, posting account or status. A status other than `active` needs a
     `status_reason`. Roles: admin, editor; operator for its own organisation."""
     return await service.update_channel(session, principal, channel_id, data)

@@ -3,6 +3,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 from services.api.schemas_common import PartialUpdate
 from shared.models.enums import ChannelStatus, Platform
@@ -13,7 +14,10 @@ URL_HOSTS: dict[Platform, frozenset[str]] = {
     Platform.telegram: frozenset({"t.me", "telegram.me"}),
 }
 EXTERNAL_ID_RULES: dict[Platform, tuple[re.Pattern[str], str]] = {
-    Platform.vk: (re.compile(r"^[1-9]\d{0,15}$"), "the community's numeric id, without the minus sign (e.g. 123456)"),
+    Platform.vk: (
+        re.compile(r"^[1-9]\d{0,15}$"),
+        "the community's numeric id, without the minus sign (e.g. 123456)",
+    ),
     Platform.ok: (re.compile(r"^[1-9]\d{0,19}$"), "the group's numeric id (e.g. 70000001234567)"),
     Platform.telegram: (
         re.compile(r"^(-100\d{5,15}|-?\d{5,15}|@[A-Za-z][A-Za-z0-9_]{4,31})$"),
@@ -21,7 +25,7 @@ EXTERNAL_ID_RULES: dict[Platform, tuple[re.Pattern[str], str]] = {
     ),
 }
 
-EXAMPLE = {
+EXAMPLE: JsonDict = {
     "organisation_id": 12,
     "platform": "vk",
     "external_id": "212345678",
@@ -37,7 +41,9 @@ def check_url(platform: Platform, url: str) -> str:
         raise ValueError("must be an http(s) URL")
     host = (parts.hostname or "").lower().removeprefix("www.")
     if host not in URL_HOSTS[platform]:
-        raise ValueError(f"a {platform.value} page lives on {', '.join(sorted(URL_HOSTS[platform]))}, not {host}")
+        raise ValueError(
+            f"a {platform.value} page lives on {', '.join(sorted(URL_HOSTS[platform]))}, not {host}"
+        )
     return url
 
 
@@ -75,7 +81,9 @@ class ChannelUpdate(PartialUpdate):
     nullable_fields = frozenset({"title", "account_id", "status_reason"})
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"status": "disabled", "status_reason": "Страница закрыта 01.12.2026"}]},
+        json_schema_extra={
+            "examples": [{"status": "disabled", "status_reason": "Страница закрыта 01.12.2026"}]
+        },
     )
 
     title: str | None = Field(default=None, max_length=300)
@@ -94,9 +102,19 @@ class ChannelUpdate(PartialUpdate):
 class ChannelPublic(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"examples": [{"id": 40, **EXAMPLE, "status": "active", "status_reason": None,
-                                         "status_changed_at": None, "created_at": "2026-11-24T10:00:00Z",
-                                         "updated_at": "2026-11-24T10:00:00Z"}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 40,
+                    **EXAMPLE,
+                    "status": "active",
+                    "status_reason": None,
+                    "status_changed_at": None,
+                    "created_at": "2026-11-24T10:00:00Z",
+                    "updated_at": "2026-11-24T10:00:00Z",
+                }
+            ]
+        },
     )
 
     id: int

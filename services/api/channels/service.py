@@ -14,7 +14,9 @@ from shared.models.base import utcnow
 from shared.models.enums import ChannelStatus, Platform
 
 
-async def _check_account(session: AsyncSession, principal: Principal, account_id: int | None, platform: str) -> None:
+async def _check_account(
+    session: AsyncSession, principal: Principal, account_id: int | None, platform: str
+) -> None:
     if account_id is None:
         return
     account = await session.get(Account, account_id)
@@ -23,9 +25,13 @@ async def _check_account(session: AsyncSession, principal: Principal, account_id
     try:
         ensure_account_visible(principal, account)
     except Forbidden as exc:
-        raise InvalidField("body.account_id", "operators may use only their own or the region's shared accounts") from exc
+        raise InvalidField(
+            "body.account_id", "operators may use only their own or the region's shared accounts"
+        ) from exc
     if account.platform != platform:
-        raise InvalidField("body.account_id", f"account {account_id} is a {account.platform} account, not {platform}")
+        raise InvalidField(
+            "body.account_id", f"account {account_id} is a {account.platform} account, not {platform}"
+        )
 
 
 async def _load_writable(session: AsyncSession, principal: Principal, channel_id: int) -> Channel:
@@ -39,22 +45,38 @@ async def create_channel(session: AsyncSession, principal: Principal, data: Chan
     if await session.get(Organisation, data.organisation_id) is None:
         raise InvalidField("body.organisation_id", f"organisation {data.organisation_id} does not exist")
     await _check_account(session, principal, data.account_id, data.platform.value)
-    duplicate = (await session.exec(select(Channel.id).where(
-        Channel.platform == data.platform.value, Channel.external_id == data.external_id))).first()
+    duplicate = (
+        await session.exec(
+            select(Channel.id).where(
+                Channel.platform == data.platform.value, Channel.external_id == data.external_id
+            )
+        )
+    ).first()
     if duplicate is not None:
-        raise Conflict(f"{data.platform.value} page {data.external_id} is already registered as channel {duplicate}")
+        raise Conflict(
+            f"{data.platform.value} page {data.external_id} is already registered as channel {duplicate}"
+        )
     channel = Channel.model_validate(data.model_dump())
     session.add(channel)
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same page
         raise Conflict(f"{data.platform.value} page {data.external_id} is already registered") from exc
-    audit.record(session, principal, "channel.create", "channel", channel.id,
-                 organisation_id=channel.organisation_id, changes=data.model_dump(mode="json"))
+    audit.record(
+        session,
+        principal,
+        "channel.create",
+        "channel",
+        channel.id,
+        organisation_id=channel.organisation_id,
+        changes=data.model_dump(mode="json"),
+    )
     return channel
 
 
-async def update_channel(session: AsyncSession, principal: Principal, channel_id: int, data: ChannelUpdate) -> Channel:
+async def update_channel(
+    session: AsyncSession, principal: Principal, channel_id: int, data: ChannelUpdate
+) -> Channel:
     channel = await _load_writable(session, principal, channel_id)
     if data.url is not None:
         try:
@@ -72,8 +94,15 @@ async def update_channel(session: AsyncSession, principal: Principal, channel_id
     if diff:
         channel.updated_at = utcnow()
         await session.flush()
-        audit.record(session, principal, "channel.update", "channel", channel_id,
-                     organisation_id=channel.organisation_id, changes=diff)
+        audit.record(
+            session,
+            principal,
+            "channel.update",
+            "channel",
+            channel_id,
+            organisation_id=channel.organisation_id,
+            changes=diff,
+        )
     return channel
 
 
@@ -81,13 +110,26 @@ async def delete_channel(session: AsyncSession, principal: Principal, channel_id
     channel = await _load_writable(session, principal, channel_id)
     await session.delete(channel)
     await session.flush()
-    audit.record(session, principal, "channel.delete", "channel", channel_id, organisation_id=channel.organisation_id,
-                 changes={"platform": channel.platform, "external_id": channel.external_id})
+    audit.record(
+        session,
+        principal,
+        "channel.delete",
+        "channel",
+        channel_id,
+        organisation_id=channel.organisation_id,
+        changes={"platform": channel.platform, "external_id": channel.external_id},
+    )
 
 
 async def list_channels(
-    session: AsyncSession, principal: Principal, page: PageParams, *, organisation_id: int | None,
-    platform: Platform | None, status: ChannelStatus | None, account_id: int | None,
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    organisation_id: int | None,
+    platform: Platform | None,
+    status: ChannelStatus | None,
+    account_id: int | None,
 ) -> tuple[list[Channel], int]:
     query = select(Channel).order_by(col(Channel.id))
     if principal.is_operator:

@@ -1,10 +1,11 @@
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import JsonDict
 
 from shared.models.enums import DeliveryStatus
 
-EXAMPLE = {
+EXAMPLE: JsonDict = {
     "id": 9001,
     "material_id": 55,
     "channel_id": 40,

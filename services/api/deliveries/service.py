@@ -94,13 +94,13 @@ async def retry_delivery(session: AsyncSession, principal: Principal, delivery_i
 
 
 async def week_summary(session: AsyncSession, principal: Principal, week: str) -> DistributionSummary:
-    waiting = (Channel.status == ChannelStatus.credentials_invalid.value) & col(Delivery.status).in_(
+    waiting = (col(Channel.status) == ChannelStatus.credentials_invalid.value) & col(Delivery.status).in_(
         [DeliveryStatus.scheduled.value, DeliveryStatus.retracting.value]
     )
     bucket = case(
         (waiting, WAITING),
-        (Delivery.status == DeliveryStatus.scheduled.value, "planned"),
-        (Delivery.status == DeliveryStatus.retracting.value, "sent"),
+        (col(Delivery.status) == DeliveryStatus.scheduled.value, "planned"),
+        (col(Delivery.status) == DeliveryStatus.retracting.value, "sent"),
         else_=Delivery.status,
     )
     query = (

@@ -14,7 +14,9 @@ router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrganisationPublic)
-async def create_organisation(data: OrganisationCreate, session: SessionDep, principal: ContentWriter) -> Organisation:
+async def create_organisation(
+    data: OrganisationCreate, session: SessionDep, principal: ContentWriter
+) -> Organisation:
     """Register an organisation (executive body, municipality, subordinate organisation).
 
     Its IANA `timezone` is required: every week of its compliance is counted in it. Roles: admin, editor."""

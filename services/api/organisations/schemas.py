@@ -2,11 +2,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import JsonDict
 
 from services.api.schemas_common import PartialUpdate
 from shared.models.enums import OrganisationKind
 
-EXAMPLE = {
+EXAMPLE: JsonDict = {
     "name": "Администрация Хабаровского муниципального района",
     "kind": "municipal_district",
     "parent_id": None,
@@ -58,8 +59,16 @@ class OrganisationUpdate(PartialUpdate):
 class OrganisationPublic(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"examples": [{"id": 12, **EXAMPLE, "created_at": "2026-11-24T10:00:00Z",
-                                         "updated_at": "2026-11-24T10:00:00Z"}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    **EXAMPLE,
+                    "created_at": "2026-11-24T10:00:00Z",
+                    "updated_at": "2026-11-24T10:00:00Z",
+                }
+            ]
+        },
     )
 
     id: int

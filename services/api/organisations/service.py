@@ -27,13 +27,22 @@ async def _check_parent(session: AsyncSession, organisation_id: int | None, pare
         current = parent.parent_id if parent else None
 
 
-async def create_organisation(session: AsyncSession, principal: Principal, data: OrganisationCreate) -> Organisation:
+async def create_organisation(
+    session: AsyncSession, principal: Principal, data: OrganisationCreate
+) -> Organisation:
     await _check_parent(session, None, data.parent_id)
     organisation = Organisation.model_validate(data.model_dump())
     session.add(organisation)
     await session.flush()
-    audit.record(session, principal, "organisation.create", "organisation", organisation.id,
-                 organisation_id=organisation.id, changes=data.model_dump(mode="json"))
+    audit.record(
+        session,
+        principal,
+        "organisation.create",
+        "organisation",
+        organisation.id,
+        organisation_id=organisation.id,
+        changes=data.model_dump(mode="json"),
+    )
     return organisation
 
 
@@ -46,8 +55,15 @@ async def update_organisation(
     diff = apply_update(organisation, data)
     if diff:
         await session.flush()
-        audit.record(session, principal, "organisation.update", "organisation", organisation_id,
-                     organisation_id=organisation_id, changes=diff)
+        audit.record(
+            session,
+            principal,
+            "organisation.update",
+            "organisation",
+            organisation_id,
+            organisation_id=organisation_id,
+            changes=diff,
+        )
     return organisation
 
 

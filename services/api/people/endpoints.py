@@ -14,7 +14,9 @@ router = APIRouter(tags=["responsible people"])
 
 
 @router.post("/people", status_code=status.HTTP_201_CREATED, response_model=PersonPublic)
-async def create_person(data: PersonCreate, session: SessionDep, principal: RegistryWriter) -> ResponsiblePerson:
+async def create_person(
+    data: PersonCreate, session: SessionDep, principal: RegistryWriter
+) -> ResponsiblePerson:
     """Add a person responsible for an organisation's pages (or for one page, with `channel_id`).
     A new person is unconfirmed until the list is confirmed. Roles: admin, editor; operator for its
     own organisation."""
@@ -23,12 +25,16 @@ async def create_person(data: PersonCreate, session: SessionDep, principal: Regi
 
 @router.get("/people", response_model=Page[PersonPublic])
 async def list_people(
-    session: SessionDep, principal: Reader, page: PageDep, organisation_id: int | None = None,
+    session: SessionDep,
+    principal: Reader,
+    page: PageDep,
+    organisation_id: int | None = None,
     channel_id: int | None = None,
 ) -> dict[str, object]:
     """List responsible people. Operators see their own organisation's."""
-    items, total = await service.list_people(session, principal, page, organisation_id=organisation_id,
-                                             channel_id=channel_id)
+    items, total = await service.list_people(
+        session, principal, page, organisation_id=organisation_id, channel_id=channel_id
+    )
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
@@ -39,8 +45,9 @@ async def get_person(person_id: int, session: SessionDep, principal: Reader) -> 
 
 
 @router.patch("/people/{person_id}", response_model=PersonPublic)
-async def update_person(person_id: int, data: PersonUpdate, session: SessionDep, principal: RegistryWriter
-                        ) -> ResponsiblePerson:
+async def update_person(
+    person_id: int, data: PersonUpdate, session: SessionDep, principal: RegistryWriter
+) -> ResponsiblePerson:
     """Change a person's details. Roles: admin, editor; operator for its own organisation."""
     return await service.update_person(session, principal, person_id, data)
 
@@ -53,8 +60,9 @@ async def delete_person(person_id: int, session: SessionDep, principal: Registry
 
 
 @router.get("/organisations/{organisation_id}/responsible-list", response_model=ResponsibleListStatus)
-async def get_responsible_list_status(organisation_id: int, session: SessionDep, principal: Reader
-                                      ) -> ResponsibleListStatus:
+async def get_responsible_list_status(
+    organisation_id: int, session: SessionDep, principal: Reader
+) -> ResponsibleListStatus:
     """Whether the organisation's list of responsible people was confirmed this quarter (in its own
     time zone). A list not confirmed within the current quarter is **stale**."""
     principal.ensure_organisation(organisation_id)
@@ -62,9 +70,12 @@ async def get_responsible_list_status(organisation_id: int, session: SessionDep,
     return (await service.list_statuses(session, [organisation]))[0]
 
 
-@router.post("/organisations/{organisation_id}/responsible-list/confirm", response_model=ResponsibleListStatus)
-async def confirm_responsible_list(organisation_id: int, session: SessionDep, principal: RegistryWriter
-                                   ) -> ResponsibleListStatus:
+@router.post(
+    "/organisations/{organisation_id}/responsible-list/confirm", response_model=ResponsibleListStatus
+)
+async def confirm_responsible_list(
+    organisation_id: int, session: SessionDep, principal: RegistryWriter
+) -> ResponsibleListStatus:
     """Confirm that the organisation's list is current; do it once a quarter. Roles: admin, editor;
     operator for its own organisation."""
     return await service.confirm_list(session, principal, organisation_id)
@@ -76,7 +87,9 @@ async def list_responsible_list_statuses(
     principal: Reader,
     page: PageDep,
     region: str | None = None,
-    stale: Annotated[bool | None, Query(description="Only stale (true) or only current (false) lists")] = None,
+    stale: Annotated[
+        bool | None, Query(description="Only stale (true) or only current (false) lists")
+    ] = None,
 ) -> dict[str, object]:
     """Quarter staleness of every active organisation's list, for monitoring. Operators see their own."""
     query = select(Organisation).where(col(Organisation.is_active)).order_by(col(Organisation.id))
@@ -86,10 +99,18 @@ async def list_responsible_list_statuses(
         query = query.where(Organisation.region == region)
     if stale is None:
         organisations, total = await paginate(session, query, page)
-        return {"items": await service.list_statuses(session, organisations), "total": total,
-                "limit": page.limit, "offset": page.offset}
+        return {
+            "items": await service.list_statuses(session, organisations),
+            "total": total,
+            "limit": page.limit,
+            "offset": page.offset,
+        }
     # Staleness depends on each organisation's zone, so filter after computing it.
     everything = list((await session.exec(query)).all())
     statuses = [item for item in await service.list_statuses(session, everything) if item.stale is stale]
-    return {"items": statuses[page.offset: page.offset + page.limit], "total": len(statuses),
-            "limit": page.limit, "offset": page.offset}
+    return {
+        "items": statuses[page.offset : page.offset + page.limit],
+        "total": len(statuses),
+        "limit": page.limit,
+        "offset": page.offset,
+    }

@@ -2,6 +2,7 @@ import re
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import JsonDict
 
 from services.api.schemas_common import PartialUpdate
 
@@ -9,7 +10,7 @@ PHONE = re.compile(r"^\+\d{10,15}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TELEGRAM_USERNAME = re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{4,31}$")
 
-EXAMPLE = {
+EXAMPLE: JsonDict = {
     "organisation_id": 12,
     "channel_id": None,
     "name": "Иванова Мария Петровна",
@@ -72,9 +73,17 @@ class PersonUpdate(_ContactChecks, PartialUpdate):
 class PersonPublic(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"examples": [{"id": 7, **EXAMPLE, "confirmed_at": "2026-10-02T09:00:00Z",
-                                         "created_at": "2026-10-01T09:00:00Z",
-                                         "updated_at": "2026-10-02T09:00:00Z"}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    **EXAMPLE,
+                    "confirmed_at": "2026-10-02T09:00:00Z",
+                    "created_at": "2026-10-01T09:00:00Z",
+                    "updated_at": "2026-10-02T09:00:00Z",
+                }
+            ]
+        },
     )
 
     id: int
@@ -93,12 +102,22 @@ class PersonPublic(BaseModel):
 class ResponsibleListStatus(BaseModel):
     """Whether an organisation's list of responsible people was confirmed in the current quarter."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "organisation_id": 12, "organisation_name": "Администрация Хабаровского района", "quarter": "2026-Q4",
-        "quarter_started_at": "2026-10-01T00:00:00+10:00", "people": 2,
-        "last_confirmed_at": "2026-07-03T09:00:00Z", "stale": True,
-        "reason": "list last confirmed on 2026-07-03, before the current quarter 2026-Q4",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organisation_id": 12,
+                    "organisation_name": "Администрация Хабаровского района",
+                    "quarter": "2026-Q4",
+                    "quarter_started_at": "2026-10-01T00:00:00+10:00",
+                    "people": 2,
+                    "last_confirmed_at": "2026-07-03T09:00:00Z",
+                    "stale": True,
+                    "reason": "list last confirmed on 2026-07-03, before the current quarter 2026-Q4",
+                }
+            ]
+        }
+    )
 
     organisation_id: int
     organisation_name: str

@@ -21,7 +21,9 @@ async def _check_channel(session: AsyncSession, organisation_id: int, channel_id
         return
     channel = await session.get(Channel, channel_id)
     if channel is None or channel.organisation_id != organisation_id:
-        raise InvalidField("body.channel_id", f"channel {channel_id} is not a channel of organisation {organisation_id}")
+        raise InvalidField(
+            "body.channel_id", f"channel {channel_id} is not a channel of organisation {organisation_id}"
+        )
 
 
 async def create_person(session: AsyncSession, principal: Principal, data: PersonCreate) -> ResponsiblePerson:
@@ -33,20 +35,29 @@ async def create_person(session: AsyncSession, principal: Principal, data: Perso
     session.add(person)
     await session.flush()
     # Names and contacts are personal data: the audit keeps only which fields were set.
-    audit.record(session, principal, "person.create", "responsible_person", person.id,
-                 organisation_id=data.organisation_id, changes={"fields": sorted(data.model_fields_set)})
+    audit.record(
+        session,
+        principal,
+        "person.create",
+        "responsible_person",
+        person.id,
+        organisation_id=data.organisation_id,
+        changes={"fields": sorted(data.model_fields_set)},
+    )
     return person
 
 
-async def load_person(session: AsyncSession, principal: Principal, person_id: int, *, for_update: bool = False
-                      ) -> ResponsiblePerson:
+async def load_person(
+    session: AsyncSession, principal: Principal, person_id: int, *, for_update: bool = False
+) -> ResponsiblePerson:
     person = await get_or_404(session, ResponsiblePerson, person_id, for_update=for_update)
     principal.ensure_organisation(person.organisation_id)
     return person
 
 
-async def update_person(session: AsyncSession, principal: Principal, person_id: int, data: PersonUpdate
-                        ) -> ResponsiblePerson:
+async def update_person(
+    session: AsyncSession, principal: Principal, person_id: int, data: PersonUpdate
+) -> ResponsiblePerson:
     person = await load_person(session, principal, person_id, for_update=True)
     if "channel_id" in data.model_fields_set:
         await _check_channel(session, person.organisation_id, data.channel_id)
@@ -54,8 +65,15 @@ async def update_person(session: AsyncSession, principal: Principal, person_id: 
     if diff:
         person.updated_at = utcnow()
         await session.flush()
-        audit.record(session, principal, "person.update", "responsible_person", person_id,
-                     organisation_id=person.organisation_id, changes={"fields": sorted(diff)})
+        audit.record(
+            session,
+            principal,
+            "person.update",
+            "responsible_person",
+            person_id,
+            organisation_id=person.organisation_id,
+            changes={"fields": sorted(diff)},
+        )
     return person
 
 
@@ -63,23 +81,39 @@ async def delete_person(session: AsyncSession, principal: Principal, person_id: 
     person = await load_person(session, principal, person_id, for_update=True)
     await session.delete(person)
     await session.flush()
-    audit.record(session, principal, "person.delete", "responsible_person", person_id,
-                 organisation_id=person.organisation_id)
+    audit.record(
+        session,
+        principal,
+        "person.delete",
+        "responsible_person",
+        person_id,
+        organisation_id=person.organisation_id,
+    )
 
 
-async def confirm_list(session: AsyncSession, principal: Principal, organisation_id: int) -> ResponsibleListStatus:
+async def confirm_list(
+    session: AsyncSession, principal: Principal, organisation_id: int
+) -> ResponsibleListStatus:
     """Confirm, as of now, that the organisation's whole list of responsible people is current."""
     principal.ensure_organisation(organisation_id)
     organisation = await get_or_404(session, Organisation, organisation_id)
     now = utcnow()
     result = await session.exec(
-        update(ResponsiblePerson).where(col(ResponsiblePerson.organisation_id) == organisation_id)
+        update(ResponsiblePerson)
+        .where(col(ResponsiblePerson.organisation_id) == organisation_id)
         .values(confirmed_at=now, updated_at=now)  # type: ignore[call-overload]
     )
     if result.rowcount == 0:
         raise InvalidField("organisation_id", "the list is empty: add the responsible people first")
-    audit.record(session, principal, "person.confirm_list", "organisation", organisation_id,
-                 organisation_id=organisation_id, changes={"people": result.rowcount})
+    audit.record(
+        session,
+        principal,
+        "person.confirm_list",
+        "organisation",
+        organisation_id,
+        organisation_id=organisation_id,
+        changes={"people": result.rowcount},
+    )
     return (await list_statuses(session, [organisation], now))[0]
 
 
@@ -92,12 +126,18 @@ async def list_statuses(
     the current quarter in the organisation's own time zone."""
     now = now or utcnow()
     ids = [organisation.id for organisation in organisations]
-    rows = (await session.exec(
-        select(ResponsiblePerson.organisation_id, func.count(),
-               func.min(ResponsiblePerson.confirmed_at), func.bool_or(col(ResponsiblePerson.confirmed_at).is_(None)))
-        .where(col(ResponsiblePerson.organisation_id).in_(ids))
-        .group_by(ResponsiblePerson.organisation_id)
-    )).all()
+    rows = (
+        await session.exec(
+            select(
+                ResponsiblePerson.organisation_id,
+                func.count(),
+                func.min(ResponsiblePerson.confirmed_at),
+                func.bool_or(col(ResponsiblePerson.confirmed_at).is_(None)),
+            )
+            .where(col(ResponsiblePerson.organisation_id).in_(ids))
+            .group_by(col(ResponsiblePerson.organisation_id))
+        )
+    ).all()
     stats = {row[0]: row[1:] for row in rows}
     statuses = []
     for organisation in organisations:
@@ -113,16 +153,27 @@ async def list_statuses(
         elif oldest is not None and oldest < started:
             day = oldest.astimezone(ZoneInfo(organisation.timezone)).date().isoformat()
             reason = f"list last confirmed on {day}, before the current quarter {quarter}"
-        statuses.append(ResponsibleListStatus(
-            organisation_id=organisation.id, organisation_name=organisation.name, quarter=quarter,
-            quarter_started_at=started, people=count, last_confirmed_at=oldest if not unconfirmed else None,
-            stale=reason is not None, reason=reason,
-        ))
+        statuses.append(
+            ResponsibleListStatus(
+                organisation_id=organisation.id,
+                organisation_name=organisation.name,
+                quarter=quarter,
+                quarter_started_at=started,
+                people=count,
+                last_confirmed_at=oldest if not unconfirmed else None,
+                stale=reason is not None,
+                reason=reason,
+            )
+        )
     return statuses
 
 
 async def list_people(
-    session: AsyncSession, principal: Principal, page: PageParams, *, organisation_id: int | None,
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    organisation_id: int | None,
     channel_id: int | None,
 ) -> tuple[list[ResponsiblePerson], int]:
     query = select(ResponsiblePerson).order_by(col(ResponsiblePerson.id))

@@ -1,11 +1,12 @@
 from datetime import datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 from services.api.schemas_common import PartialUpdate
 from shared.models.enums import SubscriptionMode
 
-EXAMPLE = {
+EXAMPLE: JsonDict = {
     "organisation_id": 12,
     "topics": ["экономика", "СВО"],
     "channel_ids": [40, 41],
@@ -43,13 +44,19 @@ class SubscriptionCreate(BaseModel):
 
     organisation_id: int
     topics: list[str] = Field(default_factory=list, description="Empty: every material")
-    channel_ids: list[int] = Field(default_factory=list, description="Empty: every channel of the organisation")
-    mode: SubscriptionMode = Field(default=SubscriptionMode.auto,
-                                   description="`auto`: the hub posts; `feed`: the organisation's system pulls")
+    channel_ids: list[int] = Field(
+        default_factory=list, description="Empty: every channel of the organisation"
+    )
+    mode: SubscriptionMode = Field(
+        default=SubscriptionMode.auto,
+        description="`auto`: the hub posts; `feed`: the organisation's system pulls",
+    )
     items_per_week: int = Field(default=3, ge=1, le=50, description="Items a week to auto-post per channel")
     window_start: time = Field(default=time(9, 0), description="Local time, the organisation's zone")
     window_end: time = Field(default=time(20, 0))
-    weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5], description="ISO weekdays, 1 = Monday")
+    weekdays: list[int] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5], description="ISO weekdays, 1 = Monday"
+    )
     is_active: bool = True
 
     _weekdays = field_validator("weekdays")(_check_weekdays)
@@ -81,8 +88,16 @@ class SubscriptionUpdate(PartialUpdate):
 class SubscriptionPublic(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"examples": [{"id": 5, **EXAMPLE, "created_at": "2026-11-24T10:00:00Z",
-                                         "updated_at": "2026-11-24T10:00:00Z"}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 5,
+                    **EXAMPLE,
+                    "created_at": "2026-11-24T10:00:00Z",
+                    "updated_at": "2026-11-24T10:00:00Z",
+                }
+            ]
+        },
     )
 
     id: int

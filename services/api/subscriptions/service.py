@@ -17,15 +17,26 @@ async def _check_channels(session: AsyncSession, organisation_id: int, channel_i
         return
     if len(set(channel_ids)) != len(channel_ids):
         raise InvalidField("body.channel_ids", "each channel at most once")
-    owned = set((await session.exec(select(Channel.id).where(
-        col(Channel.id).in_(channel_ids), Channel.organisation_id == organisation_id))).all())
+    owned = set(
+        (
+            await session.exec(
+                select(Channel.id).where(
+                    col(Channel.id).in_(channel_ids), Channel.organisation_id == organisation_id
+                )
+            )
+        ).all()
+    )
     foreign = [channel_id for channel_id in channel_ids if channel_id not in owned]
     if foreign:
-        raise InvalidField("body.channel_ids",
-                           f"not channels of organisation {organisation_id}: {', '.join(map(str, foreign))}")
+        raise InvalidField(
+            "body.channel_ids",
+            f"not channels of organisation {organisation_id}: {', '.join(map(str, foreign))}",
+        )
 
 
-async def create_subscription(session: AsyncSession, principal: Principal, data: SubscriptionCreate) -> Subscription:
+async def create_subscription(
+    session: AsyncSession, principal: Principal, data: SubscriptionCreate
+) -> Subscription:
     principal.ensure_organisation(data.organisation_id)
     if await session.get(Organisation, data.organisation_id) is None:
         raise InvalidField("body.organisation_id", f"organisation {data.organisation_id} does not exist")
@@ -33,20 +44,29 @@ async def create_subscription(session: AsyncSession, principal: Principal, data:
     subscription = Subscription.model_validate(data.model_dump())
     session.add(subscription)
     await session.flush()
-    audit.record(session, principal, "subscription.create", "subscription", subscription.id,
-                 organisation_id=data.organisation_id, changes=data.model_dump(mode="json"))
+    audit.record(
+        session,
+        principal,
+        "subscription.create",
+        "subscription",
+        subscription.id,
+        organisation_id=data.organisation_id,
+        changes=data.model_dump(mode="json"),
+    )
     return subscription
 
 
-async def load_subscription(session: AsyncSession, principal: Principal, subscription_id: int, *,
-                            for_update: bool = False) -> Subscription:
+async def load_subscription(
+    session: AsyncSession, principal: Principal, subscription_id: int, *, for_update: bool = False
+) -> Subscription:
     subscription = await get_or_404(session, Subscription, subscription_id, for_update=for_update)
     principal.ensure_organisation(subscription.organisation_id)
     return subscription
 
 
-async def update_subscription(session: AsyncSession, principal: Principal, subscription_id: int,
-                              data: SubscriptionUpdate) -> Subscription:
+async def update_subscription(
+    session: AsyncSession, principal: Principal, subscription_id: int, data: SubscriptionUpdate
+) -> Subscription:
     subscription = await load_subscription(session, principal, subscription_id, for_update=True)
     if data.channel_ids is not None:
         await _check_channels(session, subscription.organisation_id, data.channel_ids)
@@ -59,8 +79,15 @@ async def update_subscription(session: AsyncSession, principal: Principal, subsc
     if diff:
         subscription.updated_at = utcnow()
         await session.flush()
-        audit.record(session, principal, "subscription.update", "subscription", subscription_id,
-                     organisation_id=subscription.organisation_id, changes=diff)
+        audit.record(
+            session,
+            principal,
+            "subscription.update",
+            "subscription",
+            subscription_id,
+            organisation_id=subscription.organisation_id,
+            changes=diff,
+        )
     return subscription
 
 
@@ -68,13 +95,24 @@ async def delete_subscription(session: AsyncSession, principal: Principal, subsc
     subscription = await load_subscription(session, principal, subscription_id, for_update=True)
     await session.delete(subscription)
     await session.flush()
-    audit.record(session, principal, "subscription.delete", "subscription", subscription_id,
-                 organisation_id=subscription.organisation_id)
+    audit.record(
+        session,
+        principal,
+        "subscription.delete",
+        "subscription",
+        subscription_id,
+        organisation_id=subscription.organisation_id,
+    )
 
 
 async def list_subscriptions(
-    session: AsyncSession, principal: Principal, page: PageParams, *, organisation_id: int | None,
-    mode: SubscriptionMode | None, is_active: bool | None,
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    organisation_id: int | None,
+    mode: SubscriptionMode | None,
+    is_active: bool | None,
 ) -> tuple[list[Subscription], int]:
     query = select(Subscription).order_by(col(Subscription.id))
     if principal.is_operator:
