@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install services migrate run demo test lint sandbox bench bench-sandbox admin-key clean
+.PHONY: install services migrate run demo test lint sandbox bench bench-sandbox bench-distributor admin-key clean
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,10 +44,14 @@ lint: install
 sandbox: install
 	$(PY) -m sandbox --host 127.0.0.1 --port 8900 --world sandbox/worlds/demo.json --state-file var/sandbox-state.json
 
-bench: bench-sandbox
+## Benchmarks: each compares against its baseline in the same run and ends with one `bench-NAME:` line.
+bench: bench-sandbox bench-distributor
 
 bench-sandbox: install
 	$(PY) bench/bench_sandbox.py
+
+bench-distributor: install services
+	$(PY) bench/bench_distributor.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
