@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, text, update
+from sqlalchemy import and_, case, func, literal_column, or_, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -114,7 +114,7 @@ async def store_reads(
             table.channel_id,
             table.external_post_id,
             table.material_id,
-            text("xmax = 0 AS inserted"),
+            literal_column("xmax = 0").label("inserted"),
             table.edited_at,
         )
         for row in (await session.execute(statement)).all():

@@ -113,15 +113,20 @@ async def _run_groups(
             await queue.put(None)
 
     task = asyncio.create_task(producer())
-    while (reads := await queue.get()) is not None:
-        result.channels += len(reads)
-        for read in reads:
-            if read.error is not None:
-                result.errors += 1
-                if read.error.kind is ErrorKind.credentials and read.channel_id in own_token:
-                    await mark_credentials_invalid(session, channels[read.channel_id], read.error, now)
-        result.add(await store_reads(session, reads, now, settings))
-        await session.commit()
+    try:
+        while (reads := await queue.get()) is not None:
+            result.channels += len(reads)
+            for read in reads:
+                if read.error is not None:
+                    result.errors += 1
+                    if read.error.kind is ErrorKind.credentials and read.channel_id in own_token:
+                        await mark_credentials_invalid(session, channels[read.channel_id], read.error, now)
+            result.add(await store_reads(session, reads, now, settings))
+            await session.commit()
+    except BaseException:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
     await task
 
 
