@@ -7,10 +7,11 @@ everything; an organisation without active subscriptions gets nothing).
 
 **Change order and cursors**: triggers stamp every material change with ``(xid, seq)`` — the writing
 transaction's id and a sequence number (``material_change``). Changes are read in that order, but only
-those of transactions older than every transaction still running (the snapshot's ``xmin``): a
-transaction that started earlier but commits later can therefore never slip in *behind* a cursor a
-reader already holds. An item appears once per change: it shows up again only when it changed after
-the reader passed it, and an item changed before the reader reached it appears once, at its new place.
+those of transactions older than every transaction of this database still running (a long-running
+writer delays the feed, it never reorders it): a transaction that started earlier but commits later
+can therefore never slip in *behind* a cursor a reader already holds. An item appears once per change:
+it shows up again only when it changed after the reader passed it, and an item changed before the
+reader reached it appears once, at its new place.
 """
 
 import base64
@@ -27,9 +28,18 @@ from shared.feed_links import media_url
 
 FEED_STATUSES = ["approved", "withdrawn"]
 
-# Visible to this reader in change order: transactions finished before any still running, and the
-# reader's own (tests write and read in one transaction).
-HORIZON = "(c.xid < pg_snapshot_xmin(pg_current_snapshot()) OR c.xid = pg_current_xact_id_if_assigned())"
+# Readable in change order: changes of transactions that started writing before every transaction still
+# running *in this database* (a running transaction of another database can never write here; one whose
+# database is not known any more is counted as ours, to be safe), and the reader's own (tests write and
+# read in one transaction).
+HORIZON_CTE = """horizon AS (
+    SELECT min(x) AS first_running FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE NOT EXISTS (
+        SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+          AND l.transactionid::text::bigint = x::text::bigint % 4294967296
+          AND a.datname IS DISTINCT FROM current_database()))"""
+HORIZON = "(h.first_running IS NULL OR c.xid < h.first_running OR c.xid = pg_current_xact_id_if_assigned())"
 
 MATERIAL_COLUMNS = """m.id, m.version, m.status, m.title, m.body, m.hashtags, m.topics, m.link, m.priority,
     m.week, m.publish_not_before, m.expires_at, m.approved_at, m.withdrawn_at, m.withdrawn_reason,
@@ -46,8 +56,9 @@ LIMIT $5
 """
 
 CHANGED_ITEMS = f"""
+WITH {HORIZON_CTE}
 SELECT {MATERIAL_COLUMNS}
-FROM material_change c JOIN material m ON m.id = c.material_id
+FROM material_change c JOIN material m ON m.id = c.material_id CROSS JOIN horizon h
 WHERE (c.xid, c.seq) > ($1::text::xid8, $6::bigint) AND {HORIZON}
   AND m.status = ANY($4::varchar[]) AND {TOPIC_FILTER}
 ORDER BY c.xid, c.seq
@@ -55,12 +66,15 @@ LIMIT $5
 """
 
 WITHHELD_AFTER = f"""
-SELECT EXISTS (SELECT 1 FROM material_change c WHERE (c.xid, c.seq) > ($1::text::xid8, $2::bigint)
-               AND NOT {HORIZON})
+WITH {HORIZON_CTE}
+SELECT EXISTS (
+    SELECT 1 FROM material_change c CROSS JOIN horizon h
+    WHERE (c.xid, c.seq) > ($1::text::xid8, $2::bigint) AND NOT {HORIZON})
 """
 
 HEAD_POSITION = f"""
-SELECT c.xid::text::bigint AS xid, c.seq FROM material_change c WHERE {HORIZON}
+WITH {HORIZON_CTE}
+SELECT c.xid::text::bigint AS xid, c.seq FROM material_change c CROSS JOIN horizon h WHERE {HORIZON}
 ORDER BY c.xid DESC, c.seq DESC LIMIT 1
 """
 

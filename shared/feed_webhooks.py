@@ -100,7 +100,7 @@ async def enqueue_announcements(session: AsyncSession, now: datetime) -> int:
                 }
                 for row in rows
             ]
-            result = await session.exec(  # type: ignore[call-overload]
+            result = await session.exec(
                 insert(WebhookDelivery)
                 .values(values)
                 .on_conflict_do_nothing(constraint="uq_webhook_delivery_announcement")

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -21,8 +21,8 @@ from shared.settings import get_settings
 
 router = APIRouter(prefix="/feed", tags=["feed"])
 
-SECURITY = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
-CONDITIONAL = {
+SECURITY: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+CONDITIONAL: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the `If-None-Match` ETag (or `If-Modified-Since` date) is current"}
 }
 WeekQuery = Annotated[

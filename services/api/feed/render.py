@@ -92,7 +92,7 @@ def _categories(item: dict[str, Any]) -> list[str]:
 
 
 def _xml(root: ET.Element) -> bytes:
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def render_rss(feed: FeedSnapshot) -> bytes:

@@ -78,7 +78,7 @@ async def report_publication(
         raise InvalidField("body.material_id", f"material {data.material_id} is not a feed item")
     channel = await _channel(session, principal, address, data.channel_id)
     now = datetime.now(UTC)
-    inserted = await session.exec(  # type: ignore[call-overload]
+    inserted = await session.exec(
         insert(Publication)
         .values(
             channel_id=channel.id,

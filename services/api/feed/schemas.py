@@ -5,7 +5,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from services.api.materials.schemas import valid_link
 
-MEDIA_EXAMPLE = {
+MEDIA_EXAMPLE: dict[str, Any] = {
     "id": 31,
     "kind": "photo",
     "content_type": "image/jpeg",
@@ -107,7 +107,7 @@ class FeedDocument(BaseModel):
     )
 
 
-REPORT_EXAMPLE = {"material_id": 7, "url": "https://vk.com/wall-200001_345"}
+REPORT_EXAMPLE: dict[str, Any] = {"material_id": 7, "url": "https://vk.com/wall-200001_345"}
 
 
 class ReportCreate(BaseModel):
@@ -189,7 +189,7 @@ class WebhookCreate(BaseModel):
         return valid_link(value)
 
 
-WEBHOOK_EXAMPLE = {
+WEBHOOK_EXAMPLE: dict[str, Any] = {
     "id": 3,
     "organisation_id": 12,
     "url": "https://cms.obninsk.example.ru/hub/webhook",
