@@ -74,15 +74,22 @@ end
 
 
 def bare_app():  # type: ignore[no-untyped-def]
-    """The reference: a bare Starlette endpoint returning the feed's bytes from memory."""
+    """The reference: a bare Starlette endpoint returning, from memory, the bytes the feed returns to
+    the same key (organisations get different bodies, by their subscriptions)."""
     from starlette.applications import Starlette
+    from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
 
-    body = Path(os.environ[BODY_ENV]).read_bytes()
+    directory = Path(os.environ[BODY_ENV])
+    bodies = {path.stem: path.read_bytes() for path in directory.glob("*.json")}
+    by_key = {}
+    for line in (directory / "keys.txt").read_text().splitlines():
+        key, etag = line.split(" ", 1)
+        by_key[key] = bodies[etag.strip('"')]
 
-    async def feed(_: object) -> Response:
-        return Response(body, media_type="application/json")
+    async def feed(request: Request) -> Response:
+        return Response(by_key[request.headers["authorization"][7:]], media_type="application/json")
 
     return Starlette(routes=[Route("/api/v1/feed", feed)])
 
@@ -255,12 +262,13 @@ def main() -> None:
         "HUB_REDIS_URL": BENCH_REDIS,
         "HUB_DATA_DIR": str(work / "data"),
         "HUB_LOG_LEVEL": "WARNING",
-        BODY_ENV: str(work / "body.json"),
+        BODY_ENV: str(work / "bodies"),
     }
     api_port, bare_port = free_port(), free_port()
     api = start_server(args.app, api_port, env)
     try:
-        lines, sizes, sample = [], [], b""
+        lines, sizes = [], []
+        (work / "bodies").mkdir()
         with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as http:
             http.get("/api/v1/feed", headers={"Authorization": f"Bearer {keys[0]}"})
             started = time.perf_counter()
@@ -269,11 +277,12 @@ def main() -> None:
                 response.raise_for_status()
                 lines.append(f"{key} {response.headers['etag']}")
                 sizes.append(len(response.content))
-                sample = response.content if len(response.content) > len(sample) else sample
+                (work / "bodies" / f"{response.headers['etag'].strip(chr(34))}.json").write_bytes(
+                    response.content
+                )
             cold_ms = (time.perf_counter() - started) * 1000 / len(keys)
-        keys_file = work / "keys.txt"
+        keys_file = work / "bodies" / "keys.txt"
         keys_file.write_text("\n".join(lines) + "\n")
-        (work / "body.json").write_bytes(sample)
         full = write_script(work, "full", keys_file, conditional=False)
         conditional = write_script(work, "conditional", keys_file, conditional=True)
         url = f"http://127.0.0.1:{api_port}/api/v1/feed"
