@@ -46,4 +46,6 @@ class FeedState(SQLModel, table=True):
     generation: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
     changed_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     # Random per database: names it in shared caches, so a recreated database never reuses their entries.
-    epoch: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default=sa.text("md5(random()::text)")))
+    epoch: str = Field(
+        sa_column=sa.Column(sa.Text, nullable=False, server_default=sa.text("md5(random()::text)"))
+    )
