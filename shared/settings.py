@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     sweep_interval_s: float = 5.0
     plan_interval_s: float = 60.0
     telegram_poll_interval_s: float = 10.0
+    webhook_interval_s: float = 10.0
     # Shared per-token rate limits (Redis): what each network allows one token.
     vk_rate_per_s: float = 3.0
     telegram_rate_per_s: float = 30.0

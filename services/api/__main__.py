@@ -9,7 +9,9 @@ if __name__ == "__main__":
     settings = get_settings()
     configure_logging("api", settings.log_level)
     uvicorn.run(
-        "services.api.app:app",
+        # The feed's lean path answers well-formed feed polls itself and hands everything else to the
+        # FastAPI app unchanged (see services/api/feed/asgi.py).
+        "services.api.feed.asgi:app",
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

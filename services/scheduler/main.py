@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.scheduler.planning import plan_week_deliveries
 from services.scheduler.sweep import sweep
 from shared.db import get_engine, get_sessionmaker
+from shared.feed_webhooks import deliver_pending_webhooks
 from shared.logs import log_event
 from shared.models.base import utcnow
 from shared.queue import connect
@@ -73,9 +74,13 @@ def build_jobs(settings: Settings, pool: ArqRedis) -> list[PeriodicJob]:
         DUE_DELIVERIES.set(result.due)
         return result
 
+    async def webhooks(session: AsyncSession) -> object:
+        return await deliver_pending_webhooks(session, utcnow())
+
     return [
         PeriodicJob("plan_week_deliveries", settings.plan_interval_s, plan),
         PeriodicJob("sweep", settings.sweep_interval_s, sweep_job),
+        PeriodicJob("feed_webhooks", settings.webhook_interval_s, webhooks),
     ]
 
 

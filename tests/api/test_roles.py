@@ -123,3 +123,15 @@ async def test_operator_key_needs_an_organisation(client: httpx.AsyncClient, ses
     response = await client.post("/api/v1/api-keys", json={"name": "op", "role": "operator"}, headers=admin)
     assert response.status_code == 422
     assert "organisation_id" in response.json()["detail"][0]["message"]
+
+
+async def test_feed_keys_are_issued_for_one_organisation(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    admin = await make_key(session, Role.admin)
+    organisation = await make_organisation(session)
+    unbound = await client.post("/api/v1/api-keys", json={"name": "cms", "role": "feed"}, headers=admin)
+    assert unbound.status_code == 422
+    bound = await client.post("/api/v1/api-keys", headers=admin,
+                              json={"name": "cms", "role": "feed", "organisation_id": organisation.id})
+    assert bound.status_code == 201, bound.text
+    feed_key = {"X-API-Key": bound.json()["key"]}
+    assert (await client.get("/api/v1/organisations", headers=feed_key)).status_code == 403

@@ -27,9 +27,10 @@ class ApiKeyCreate(BaseModel):
 
     @model_validator(mode="after")
     def _organisation_for_operators(self) -> "ApiKeyCreate":
-        if self.role is Role.operator and self.organisation_id is None:
-            raise ValueError("an operator key needs organisation_id")
-        if self.role is not Role.operator and self.organisation_id is not None:
+        bound = (Role.operator, Role.feed)
+        if self.role in bound and self.organisation_id is None:
+            raise ValueError(f"an {self.role.value} key needs organisation_id")
+        if self.role not in bound and self.organisation_id is not None:
             raise ValueError(f"a {self.role.value} key is not bound to an organisation; omit organisation_id")
         return self
 
