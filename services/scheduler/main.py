@@ -17,6 +17,7 @@ from prometheus_client import Gauge, start_http_server
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scheduler.compliance_jobs import compliance_jobs
 from services.scheduler.planning import plan_week_deliveries
 from services.scheduler.sweep import sweep
 from shared.db import get_engine, get_sessionmaker
@@ -81,6 +82,7 @@ def build_jobs(settings: Settings, pool: ArqRedis) -> list[PeriodicJob]:
         PeriodicJob("plan_week_deliveries", settings.plan_interval_s, plan),
         PeriodicJob("sweep", settings.sweep_interval_s, sweep_job),
         PeriodicJob("feed_webhooks", settings.webhook_interval_s, webhooks),
+        *(PeriodicJob(name, interval, run) for name, interval, run in compliance_jobs(settings, pool)),
     ]
 
 

@@ -311,15 +311,23 @@ def _post_keys(chat_id: str, url: str | None) -> set[str]:
 async def poll_telegram(
     session: AsyncSession, now: datetime, *, adapter: TelegramAdapter, settings: Settings | None = None
 ) -> ObserveResult:
-    """One ``getUpdates`` per bot account that administers active channels; offsets persisted with
-    the rows. Posts in chats that are not our channels are skipped (their updates still confirmed)."""
+    """One ``getUpdates`` per Telegram bot account; offsets persisted with the rows. Posts in chats
+    that are not our channels are skipped (their updates still confirmed).
+
+    Every bot is polled, not only the ones channels post with: a bot never receives its own posts,
+    so a second, *observer* bot (an account linked to no channel, made admin of the channels) is what
+    sees the posting bot's messages, and what the distributor's outcome-unknown lookup relies on."""
     settings = settings or get_settings()
     result = ObserveResult()
-    by_account: dict[int, tuple[Account, list[Channel]]] = {}
-    for channel, account in await _channels(session, "telegram"):
-        if account is None or account.id is None:
-            continue
-        by_account.setdefault(account.id, (account, []))[1].append(channel)
+    members = [channel for channel, _ in await _channels(session, "telegram")]
+    accounts = (
+        await session.exec(select(Account).where(Account.platform == "telegram").order_by(col(Account.id)))
+    ).all()
+    by_account: dict[int, tuple[Account, list[Channel]]] = {
+        account.id: (account, members) for account in accounts if account.id is not None
+    }
+    if not members:
+        return result
     for account_id, (account, members) in by_account.items():
         state = await session.get(TelegramPollState, account_id, with_for_update=True)
         if state is None:

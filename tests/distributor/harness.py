@@ -174,6 +174,15 @@ async def seed_region(
             "application_key": OK_APP,
             "application_secret_key": OK_SECRET,
         }
+        observer_secret = {"bot_token": COLLECTOR}
+        session.add(
+            Account(
+                platform="telegram",
+                name="observer bot",
+                secret=encrypt_secret(observer_secret),
+                secret_fingerprint=fingerprint(observer_secret),
+            )
+        )
         telegram = Account(
             platform="telegram",
             name="bot",
@@ -234,7 +243,9 @@ async def seed_region(
                     confirmed_at=now,
                 )
             )
-            session.add(Subscription(organisation_id=organisation.id, items_per_week=items_per_week or materials))
+            session.add(
+                Subscription(organisation_id=organisation.id, items_per_week=items_per_week or materials)
+            )
         region.materials.extend(await add_materials(session, materials, now, with_media=with_media))
         await session.commit()
     return region
@@ -261,7 +272,9 @@ async def add_materials(
         assert material.id is not None
         ids.append(material.id)
         if with_media:
-            await _add_media(session, material.id, "photo", png_bytes((index * 40 % 255, 90, 160)), "image/png")
+            await _add_media(
+                session, material.id, "photo", png_bytes((index * 40 % 255, 90, 160)), "image/png"
+            )
             if index == 0:
                 await _add_media(session, material.id, "video", MP4, "video/mp4")
     return ids
@@ -323,7 +336,13 @@ class Workers:
         """The real scheduler with a fast sweep (the planner is driven by the tests themselves)."""
         self.scheduler = start(
             "services.scheduler",
-            env={**self.env, "HUB_SWEEP_INTERVAL_S": "0.5", "HUB_PLAN_INTERVAL_S": "86400"},
+            env={
+                **self.env,
+                "HUB_SWEEP_INTERVAL_S": "0.5",
+                "HUB_PLAN_INTERVAL_S": "86400",
+                "HUB_TELEGRAM_POLL_INTERVAL_S": "0.3",
+                "HUB_OBSERVE_INTERVAL_S": "86400",
+            },
         )
         wait_for_line(self.scheduler, "scheduler ready")
         self.logs.append(drain(self.scheduler))

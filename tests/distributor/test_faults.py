@@ -12,6 +12,7 @@ from shared.db import get_sessionmaker
 from shared.models import Channel, Material, Notification, Publication
 from shared.settings import get_settings
 from tests.distributor.harness import (
+    BOT,
     Workers,
     all_settled,
     deliveries,
@@ -162,8 +163,10 @@ async def test_withdrawal_deletes_every_post_and_cancels_what_is_pending(
     await plan_and_make_due()
     first, second = region.materials
     async with get_sessionmaker()() as session:  # the second material's deliveries are not due yet
-        await session.execute(text("UPDATE delivery SET next_attempt_at = now() + interval '1 day' "
-                                   "WHERE material_id = :id"), {"id": second})
+        await session.execute(
+            text("UPDATE delivery SET next_attempt_at = now() + interval '1 day' WHERE material_id = :id"),
+            {"id": second},
+        )
         await session.commit()
     workers.start(1)
 
@@ -191,3 +194,20 @@ async def test_withdrawal_deletes_every_post_and_cancels_what_is_pending(
     async with get_sessionmaker()() as session:
         publications = (await session.exec(select(Publication))).all()
     assert publications and all(publication.deleted_at is not None for publication in publications)
+
+
+async def test_telegram_timeouts_after_posting_are_resolved_by_observation_not_resent(
+    sandbox: RunningSandbox, faulty_workers: Workers
+) -> None:
+    """Telegram has no idempotency key: a post whose reply was lost is found among the channel's
+    observed posts (the observer bot's channel_post updates) instead of being sent again."""
+    await sandbox.acontrol.reset(world(organisations=3))
+    await seed_region(organisations=3, materials=3, with_media=False, platforms=("telegram",))
+    await sandbox.acontrol.set_faults("telegram", BOT, timeout_after_record_fraction=0.34, hang_seconds=3)
+    await plan_and_make_due()
+    faulty_workers.start(1)
+    await wait_until(all_settled, timeout=120, what="every Telegram delivery settled")
+    rows = await deliveries()
+    assert {row.status for row in rows} == {"sent"}
+    assert sum(row.attempts > 1 for row in rows) >= 2  # the lost replies really happened
+    await assert_exactly_once(sandbox)
