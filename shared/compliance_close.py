@@ -18,9 +18,9 @@ from shared.compliance import (
     ReportFilters,
     _params,
     _positional,
-    driver_connection,
     live_evidence_sql,
     live_rows_sql,
+    prepare,
 )
 from shared.settings import Settings, get_settings
 
@@ -53,7 +53,7 @@ async def close_week(
     """Freeze week ``label`` for every organisation whose week ended ``compliance_close_after_s`` ago
     (or for ``organisation_ids`` among them); return (organisations, channel rows, evidence rows)."""
     settings = settings or get_settings()
-    connection = await driver_connection(session)
+    connection = await prepare(session, settings)
     base = ReportFilters(organisation_ids=organisation_ids)
     params = _params(label, base, settings, now) | {"delay": settings.compliance_close_after_s}
     query, args = _positional(

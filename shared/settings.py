@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # A week is closed (frozen) this long after it ends in the organisation's zone.
     compliance_close_after_s: int = 2 * 24 * 3600
     compliance_close_interval_s: float = 3600.0
+    # work_mem for the report's aggregate (SET LOCAL in its transaction only).
+    compliance_work_mem_mb: int = 256
     # Matching observed posts to materials: pg_trgm similarity threshold and how far back to look.
     match_similarity_threshold: float = 0.45
     match_material_window_days: int = 21

@@ -41,6 +41,7 @@ from shared.settings import Settings, get_settings
 
 logger = logging.getLogger("scheduler.observe")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TELEGRAM_MAX_POLLS = 50
 
 
 @dataclass
@@ -334,35 +335,49 @@ async def poll_telegram(
             state = TelegramPollState(account_id=account_id, update_offset=0)
             session.add(state)
             await session.flush()
-        result.requests += 1
-        try:
-            posts, next_offset = await adapter.poll_channel_posts(
-                decrypt_secret(account.secret), state.update_offset or None, settings.telegram_poll_timeout_s
-            )
-        except AdapterError as error:
-            state.last_error = str(error)
-            result.errors += 1
-            await session.commit()
-            log_event(
-                logger, "telegram_poll_failed", logging.WARNING, account_id=account_id, kind=error.kind.value
-            )
-            continue
         keyed: dict[str, Channel] = {}
         for channel in members:
             for key in _telegram_keys(channel):
                 keyed[key] = channel
-        reads: dict[int, ChannelRead] = {}
-        for post in posts:
-            channel = next(
-                (keyed[key] for key in _post_keys(post.channel_external_id, post.url) if key in keyed), None
-            )
-            if channel is None or channel.id is None:
-                continue
-            reads.setdefault(channel.id, ChannelRead(channel.id, channel.organisation_id)).posts.append(post)
-        result.channels += len(reads)
-        result.add(await store_reads(session, list(reads.values()), now, settings))
-        state.update_offset = next_offset or state.update_offset
-        state.last_error = None
-        state.updated_at = now
-        await session.commit()  # the rows and the offset together
+        # getUpdates returns at most 100 updates: drain the backlog, one committed batch at a time.
+        for _ in range(TELEGRAM_MAX_POLLS):
+            result.requests += 1
+            try:
+                posts, next_offset = await adapter.poll_channel_posts(
+                    decrypt_secret(account.secret),
+                    state.update_offset or None,
+                    settings.telegram_poll_timeout_s,
+                )
+            except AdapterError as error:
+                state.last_error = str(error)
+                result.errors += 1
+                await session.commit()
+                log_event(
+                    logger,
+                    "telegram_poll_failed",
+                    logging.WARNING,
+                    account_id=account_id,
+                    kind=error.kind.value,
+                )
+                break
+            reads: dict[int, ChannelRead] = {}
+            for post in posts:
+                channel = next(
+                    (keyed[key] for key in _post_keys(post.channel_external_id, post.url) if key in keyed),
+                    None,
+                )
+                if channel is None or channel.id is None:
+                    continue
+                reads.setdefault(channel.id, ChannelRead(channel.id, channel.organisation_id)).posts.append(
+                    post
+                )
+            result.channels += len(reads)
+            result.add(await store_reads(session, list(reads.values()), now, settings))
+            advanced = next_offset is not None and next_offset != state.update_offset
+            state.update_offset = next_offset or state.update_offset
+            state.last_error = None
+            state.updated_at = now
+            await session.commit()  # the rows and the offset together
+            if not advanced:
+                break
     return result

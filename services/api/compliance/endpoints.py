@@ -84,8 +84,16 @@ async def week_report(
     invalid since …`, `not subscribed`, `too few posts`), with the center's figure for the
     organisation. The week is each organisation's ISO week in its own time zone; rows of closed weeks
     are frozen (`state: closed`), others are computed now. Operators see their own organisation."""
-    rows = await _report_rows(session, principal, week, organisation_id, region, platform, met)
-    return Response(content=service.encode_report(week, rows), media_type="application/json")
+    filters = service.scoped_filters(
+        principal,
+        organisation_id=organisation_id,
+        region=region,
+        platform=platform.value if platform else None,
+        met=met,
+    )
+    return Response(
+        content=await compliance.week_report_json(session, week, filters), media_type="application/json"
+    )
 
 
 @router.get("/weeks/{week}/report/export", response_class=Response, responses=EXPORT_RESPONSES)
