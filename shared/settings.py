@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     plan_interval_s: float = 60.0
     telegram_poll_interval_s: float = 10.0
     webhook_interval_s: float = 10.0
+    # Which periodic jobs this scheduler runs: "all", or a comma-separated list of job names (e.g. to
+    # give observation its own scheduler process).
+    scheduler_jobs: str = "all"
     # Shared per-token rate limits (Redis): what each network allows one token.
     vk_rate_per_s: float = 3.0
     telegram_rate_per_s: float = 30.0

@@ -446,6 +446,7 @@ class Dispatcher:
                 external_post_id=delivery.external_post_id,
                 result=result,
                 now=now,
+                part_ids=tuple(delivery.part_ids),
             )
         return "retracted"
 

@@ -104,7 +104,11 @@ async def record_retracted(
     external_post_id: str | None,
     result: str,
     now: datetime,
+    part_ids: tuple[str, ...] = (),
 ) -> None:
+    """The post is gone (or edited): the delivery is retracted and its publications, every part of
+    a Telegram album or split text included, stop counting."""
+    post_ids = sorted({external_post_id, *part_ids} - {None})
     await session.execute(
         _owned(delivery_id, worker).values(
             status=DeliveryStatus.retracted.value,
@@ -117,22 +121,22 @@ async def record_retracted(
             updated_at=now,
         )
     )
-    if external_post_id is not None and result == "deleted":
+    if post_ids and result == "deleted":
         await session.execute(
             update(Publication)
             .where(
                 col(Publication.channel_id) == channel_id,
-                col(Publication.external_post_id) == external_post_id,
+                col(Publication.external_post_id).in_(post_ids),
                 col(Publication.deleted_at).is_(None),
             )
             .values(deleted_at=now, updated_at=now)
         )
-    elif external_post_id is not None:
+    elif post_ids:
         await session.execute(
             update(Publication)
             .where(
                 col(Publication.channel_id) == channel_id,
-                col(Publication.external_post_id) == external_post_id,
+                col(Publication.external_post_id).in_(post_ids),
             )
             .values(edited_at=now, material_id=None, match_method=None, updated_at=now)
         )

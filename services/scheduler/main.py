@@ -96,6 +96,12 @@ async def run_scheduler(stop: asyncio.Event) -> None:
         start_http_server(settings.scheduler_metrics_port)
     pool = await connect()
     jobs = build_jobs(settings, pool)
+    if settings.scheduler_jobs.strip() != "all":
+        wanted = {name.strip() for name in settings.scheduler_jobs.split(",") if name.strip()}
+        unknown = wanted - {job.name for job in jobs}
+        if unknown:
+            raise RuntimeError(f"HUB_SCHEDULER_JOBS names unknown jobs: {', '.join(sorted(unknown))}")
+        jobs = [job for job in jobs if job.name in wanted]
     log_event(logger, "ready", jobs=",".join(job.name for job in jobs))
     try:
         while not stop.is_set():

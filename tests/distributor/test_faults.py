@@ -42,10 +42,10 @@ async def test_faults_at_a_high_rate_still_deliver_everything_exactly_once(
         )
     await sandbox.acontrol.set_faults(
         "telegram",
-        None,
+        BOT,
         error_5xx_fraction=0.25,
         drop_fraction=0.1,
-        rate_limit={"limit": 5, "per_seconds": 1},
+        flood_limit={"limit": 5, "per_seconds": 1},
     )
     await plan_and_make_due()
     workers.start(2)
@@ -68,7 +68,7 @@ async def test_workers_killed_mid_run_and_restarted_still_deliver_exactly_once(
     for round_number in range(3):
         workers.start(2)
         await wait_until(
-            lambda: _sent_at_least(total * (round_number + 1) // 4),
+            lambda goal=total * (round_number + 1) // 4: _sent_at_least(goal),
             timeout=60,
             what=f"progress before kill {round_number + 1}",
         )
@@ -123,7 +123,8 @@ async def test_revoked_vk_token_disables_its_channel_and_spares_the_others(
     assert victim_vk.status_reason
     assert all(c.status == "active" for c in channels.values() if c.id != victim_vk.id)
     held = [row for row in await deliveries() if row.channel_id == victim_vk.id]
-    assert held and all(row.status == "scheduled" and row.last_error_kind == "credentials" for row in held)
+    assert held
+    assert all(row.status == "scheduled" and row.last_error_kind == "credentials" for row in held)
     assert [n.kind for n in notifications] == ["channel_credentials_invalid"]
     assert notifications[0].organisation_id == victim
     assert "Канал" in notifications[0].text
@@ -193,7 +194,8 @@ async def test_withdrawal_deletes_every_post_and_cancels_what_is_pending(
     assert {(str(e["channel"]), str(e["post_id"])) for e in posted} <= deleted
     async with get_sessionmaker()() as session:
         publications = (await session.exec(select(Publication))).all()
-    assert publications and all(publication.deleted_at is not None for publication in publications)
+    assert publications
+    assert all(publication.deleted_at is not None for publication in publications)
 
 
 async def test_telegram_timeouts_after_posting_are_resolved_by_observation_not_resent(
