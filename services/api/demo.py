@@ -23,6 +23,12 @@ ACCOUNTS = {
         "Региональный бот Обнинска",
         {"bot_token": "7000000001:AAregional-bot-demo-token-0000000001"},
     ),
+    # Linked to no channel: it observes the channels it administers (it sees the regional bot's posts).
+    "tg_observer": (
+        "telegram",
+        "Бот-наблюдатель",
+        {"bot_token": "7000000002:AAcollector-bot-demo-token-000000002"},
+    ),
     "ok_irina": (
         "ok",
         "OK: Ирина Волкова",
