@@ -290,6 +290,30 @@ async def test_closed_week_does_not_change_and_shows_later_deletions(
     assert later[0]["later_event"].startswith("deleted on 2026-12-04")
 
 
+async def test_report_pages_by_organisation_and_the_pages_add_up_to_the_whole_week(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await build_week(session)
+    monitor = await make_key(session, Role.monitor)
+    path = f"/api/v1/compliance/weeks/{WEEK}/report"
+    whole = (await client.get(path, headers=monitor)).json()
+    assert whole["next_after"] is None
+    pages, after = [], 0
+    while True:
+        page = (await client.get(path, params={"after": after, "limit": 1}, headers=monitor)).json()
+        pages.append(page)
+        assert page["organisations"] <= 1
+        assert len({row["organisation_id"] for row in page["rows"]}) == page["organisations"]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    walked = [row for page in pages for row in page["rows"]]
+    assert walked == whole["rows"]
+    assert sum(page["channels"] for page in pages) == whole["channels"]
+    too_many = await client.get(path, params={"limit": 5001}, headers=monitor)
+    assert too_many.status_code == 422
+
+
 async def test_operator_sees_only_its_own_organisation(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

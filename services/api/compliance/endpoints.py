@@ -32,6 +32,9 @@ from shared.models.enums import Platform
 
 router = APIRouter(prefix="/compliance", tags=["compliance"])
 
+REPORT_PAGE_DEFAULT = 500
+REPORT_PAGE_MAX = 5000
+
 Weeks = Annotated[int, Query(ge=1, le=53, description="How many weeks, ending with the given one")]
 Format = Annotated[ExportFormat, Query(description="xlsx or csv (UTF-8 with BOM, `;`-separated)")]
 OrganisationFilter = Annotated[
@@ -39,6 +42,14 @@ OrganisationFilter = Annotated[
 ]
 RegionFilter = Annotated[str | None, Query(description="Exact region name")]
 MetFilter = Annotated[bool | None, Query(description="Only rows that met (true) or fell short (false)")]
+ReportAfter = Annotated[
+    int,
+    Query(ge=0, description="Cursor: organisations with ids above this (the previous page's `next_after`)"),
+]
+ReportLimit = Annotated[
+    int,
+    Query(ge=1, le=REPORT_PAGE_MAX, description=f"Organisations per page (at most {REPORT_PAGE_MAX})"),
+]
 
 
 def week_path(
@@ -78,12 +89,19 @@ async def week_report(
     region: RegionFilter = None,
     platform: Platform | None = None,
     met: MetFilter = None,
+    after: ReportAfter = 0,
+    limit: ReportLimit = REPORT_PAGE_DEFAULT,
 ) -> Response:
     """The week's compliance, one row per organisation and channel: publications counted, required,
     met or not, and the reason when not (`no posts`, `posts without media`, `channel credentials
     invalid since …`, `not subscribed`, `too few posts`), with the center's figure for the
     organisation. The week is each organisation's ISO week in its own time zone; rows of closed weeks
-    are frozen (`state: closed`), others are computed now. Operators see their own organisation."""
+    are frozen (`state: closed`), others are computed now. Operators see their own organisation.
+
+    Paged by organisation: a page holds every row of up to `limit` organisations (default 500, at most
+    5,000) that the filters select, in order of organisation id, starting after the id `after`. Pass
+    the reply's `next_after` as `after` for the next page; it is `null` on the last page. `channels`
+    and `channels_met` count the page's rows. The exports below return the whole report at once."""
     filters = service.scoped_filters(
         principal,
         organisation_id=organisation_id,
@@ -92,7 +110,8 @@ async def week_report(
         met=met,
     )
     return Response(
-        content=await compliance.week_report_json(session, week, filters), media_type="application/json"
+        content=await compliance.week_report_json(session, week, filters, after=after, limit=limit),
+        media_type="application/json",
     )
 
 

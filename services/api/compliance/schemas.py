@@ -70,13 +70,28 @@ class ReportRow(BaseModel):
 class WeekReport(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"week": "2026-W48", "rows": [ROW_EXAMPLE], "channels": 1, "channels_met": 0}]
+            "examples": [
+                {
+                    "week": "2026-W48",
+                    "after": 0,
+                    "limit": 500,
+                    "organisations": 500,
+                    "next_after": 512,
+                    "channels": 1,
+                    "channels_met": 0,
+                    "rows": [ROW_EXAMPLE],
+                }
+            ]
         }
     )
 
     week: str
-    channels: int
-    channels_met: int
+    after: int = Field(description="This page starts after this organisation id")
+    limit: int = Field(description="Organisations per page")
+    organisations: int = Field(description="Organisations on this page")
+    next_after: int | None = Field(description="Pass as `after` for the next page; null on the last page")
+    channels: int = Field(description="Rows on this page")
+    channels_met: int = Field(description="Rows on this page that met the rule")
     rows: list[ReportRow]
 
 
