@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     telegram_chat_rate_per_min: float = 20.0
     ok_rate_per_s: float = 5.0
     rate_limits_enabled: bool = True
+    # A delivery whose token has no free slot within this many seconds goes back to the queue (due
+    # when the slot is) instead of holding one of the worker's concurrent places while it waits.
+    rate_limit_max_wait_s: float = 30.0
+    # Requests are paced at this share of each network limit above.
+    rate_limit_headroom: float = 0.95
     distributor_metrics_port: int = 0
     scheduler_metrics_port: int = 0
 

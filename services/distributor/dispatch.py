@@ -36,6 +36,9 @@ from shared.settings import Settings
 logger = logging.getLogger("distributor")
 
 RETRACTED_TEXT = "Материал отозван редакцией."
+IN_FLIGHT_FACTOR = 4
+# Rate-limit refusals with a short retry_after are retried this many times without leaving the worker.
+IN_PLACE_RETRIES = 3
 # Clocks of the network and ours differ a little: look for an unknown attempt's post this early.
 LOOKUP_SKEW = timedelta(seconds=30)
 
@@ -51,16 +54,19 @@ class Job:
 
 
 def rate_limits(settings: Settings, target: ChannelTarget) -> tuple[Limit, ...]:
+    """The limits one request of ``target`` uses, paced at ``rate_limit_headroom`` of what the network
+    allows: exact pacing lands on the networks' window edges and earns refusals that cost more."""
     if not settings.rate_limits_enabled:
         return ()
+    pace = settings.rate_limit_headroom
     if target.platform == Platform.vk.value:
-        return (Limit(target.token_key, settings.vk_rate_per_s),)
+        return (Limit(target.token_key, settings.vk_rate_per_s * pace),)
     if target.platform == Platform.telegram.value:
         return (
-            Limit(target.token_key, settings.telegram_rate_per_s),
-            Limit(f"telegram-chat:{target.external_id}", settings.telegram_chat_rate_per_min / 60.0),
+            Limit(target.token_key, settings.telegram_rate_per_s * pace),
+            Limit(f"telegram-chat:{target.external_id}", settings.telegram_chat_rate_per_min * pace / 60.0),
         )
-    return (Limit(target.token_key, settings.ok_rate_per_s),)
+    return (Limit(target.token_key, settings.ok_rate_per_s * pace),)
 
 
 class Dispatcher:
@@ -78,6 +84,9 @@ class Dispatcher:
         self.adapter_for = adapter_for
         self.settings = settings
         self.worker = worker
+        # Claimed deliveries waiting for a rate-limit slot are cheap; network calls are not. In flight:
+        # up to 4 × delivery_concurrency claimed deliveries; at most delivery_concurrency calls at once.
+        self._sending = asyncio.Semaphore(settings.delivery_concurrency)
         self.recorder = SentRecorder(sessions.kw["bind"], worker)
         # Decrypted once per account version (the fingerprint changes when credentials rotate).
         self._credentials: dict[tuple[int, str], dict[str, str]] = {}
@@ -95,11 +104,11 @@ class Dispatcher:
         exhausted = False
         try:
             while True:
-                room = settings.delivery_concurrency - len(in_flight)
+                room = IN_FLIGHT_FACTOR * settings.delivery_concurrency - len(in_flight)
                 if (
                     not exhausted
                     and loop.time() < deadline
-                    and room >= max(1, settings.delivery_concurrency // 2)
+                    and room >= max(1, IN_FLIGHT_FACTOR * settings.delivery_concurrency // 2)
                 ):
                     wanted = min(room, settings.delivery_batch_size)
                     async with self.sessions() as session:
@@ -263,17 +272,30 @@ class Dispatcher:
                 await self._sent(job, found)
                 return "sent_found"
 
-        try:
-            await self.limiter.acquire(*rate_limits(self.settings, job.target))
-        except TooLongWait as wait:
-            await self._retry(job, str(wait), ErrorKind.retry.value, wait.wait_s, refund=True)
-            return "rate_limited"
-        try:
-            post = await adapter.publish(job.target, job.content)
-        except AdapterError as error:
-            return await self._handle_error(job, error)
-        await self._sent(job, post)
-        return "sent"
+        for in_place in range(IN_PLACE_RETRIES + 1):
+            try:
+                await self.limiter.acquire(*rate_limits(self.settings, job.target))
+            except TooLongWait as wait:
+                await self._retry(job, str(wait), ErrorKind.retry.value, wait.wait_s, refund=True)
+                return "rate_limited"
+            try:
+                async with self._sending:
+                    post = await adapter.publish(job.target, job.content)
+            except AdapterError as error:
+                # "Too many requests, try in a second" is not worth a trip back through the queue:
+                # wait for the slot here (the post was refused, so sending again is safe).
+                short = (
+                    error.retry_after is not None and error.retry_after <= self.settings.rate_limit_max_wait_s
+                )
+                if error.kind is ErrorKind.retry and short and in_place < IN_PLACE_RETRIES:
+                    DELIVERIES.labels(job.channel.platform, "retry_in_place").inc()
+                    for limit in rate_limits(self.settings, job.target)[:1]:
+                        await self.limiter.push_back(limit, error.retry_after or 0.0)
+                    continue
+                return await self._handle_error(job, error)
+            await self._sent(job, post)
+            return "sent"
+        raise AssertionError("unreachable: the last in-place attempt returns")
 
     async def _look_for_earlier_post(self, job: Job, adapter: NetworkAdapter) -> PublishedPost | str | None:
         """An earlier attempt may have posted: find that post before sending again."""

@@ -52,7 +52,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     ctx["dispatcher"] = Dispatcher(
         sessions=get_sessionmaker(),
-        limiter=RateLimiter(ctx["redis"]),
+        limiter=RateLimiter(ctx["redis"], max_wait_s=settings.rate_limit_max_wait_s),
         adapter_for=get_adapter,
         settings=settings,
         worker=worker_id,
