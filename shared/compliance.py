@@ -284,6 +284,58 @@ SELECT organisation_id, organisation_name, region, timezone, ws AS week_start, w
 FROM counted
 """
 
+# The same rows for a few thousand organisations (a region, a page, one organisation): organisations
+# first, then each one's channels, publications and subscriptions through their indexes. The
+# country-wide form above hashes whole tables, which costs ~0.5 s even when 3,000 organisations are
+# asked for. ``OFFSET 0`` keeps each lateral subquery a per-organisation index lookup (the planner
+# would otherwise flatten it into a hash join over every channel).
+_LIVE_ROWS_NARROW = """
+WITH org AS MATERIALIZED ({live_organisations}),
+counted AS (
+    SELECT org.id AS organisation_id, org.name AS organisation_name, org.region, org.timezone,
+           org.ws, org.we, c.id AS channel_id, c.platform, c.title AS channel_title, c.url AS channel_url,
+           c.status AS channel_status,
+           CASE WHEN c.status = 'active' THEN NULL ELSE c.status_changed_at END AS channel_status_since,
+           EXISTS (SELECT 1 FROM subscription s
+                   WHERE s.organisation_id = org.id AND s.is_active
+                     AND (cardinality(s.channel_ids) = 0 OR c.id = ANY(s.channel_ids))) AS subscribed,
+           pc.posts,
+           CASE WHEN org.require_media
+                THEN pc.regional_media + CASE WHEN org.count_any_post THEN pc.own_media ELSE 0 END
+                ELSE pc.regional + CASE WHEN org.count_any_post THEN pc.own ELSE 0 END
+           END AS counted,
+           pc.regional + CASE WHEN org.count_any_post THEN pc.own ELSE 0 END AS counted_ignoring_media,
+           org.required, ce.items AS center_items, org.center_required,
+           org.require_media, org.count_any_post
+    FROM org
+    CROSS JOIN LATERAL (
+        SELECT count(DISTINCT m.id)::int AS items
+        FROM subscription s JOIN material m ON m.week = :week AND m.status = 'approved'
+             AND (cardinality(s.topics) = 0 OR s.topics && m.topics)
+        WHERE s.is_active AND s.organisation_id = org.id
+    ) ce
+    CROSS JOIN LATERAL (
+        SELECT c.* FROM channel c
+        WHERE c.organisation_id = org.id AND c.status IN ('active', 'credentials_invalid')
+          AND c.created_at < org.we {channel_conditions}
+        OFFSET 0
+    ) c
+    CROSS JOIN LATERAL (
+        SELECT count(*)::int AS posts,
+               count(DISTINCT p.material_id)::int AS regional,
+               count(DISTINCT p.material_id) FILTER (WHERE p.has_photo OR p.has_video)::int AS regional_media,
+               count(*) FILTER (WHERE p.material_id IS NULL)::int AS own,
+               count(*) FILTER (WHERE p.material_id IS NULL AND (p.has_photo OR p.has_video))::int
+                   AS own_media
+        FROM publication p
+        WHERE p.channel_id = c.id AND p.organisation_id = org.id
+          AND p.published_at >= org.ws AND p.published_at < org.we
+          AND (p.deleted_at IS NULL OR p.deleted_at >= org.we)
+          AND (p.source <> 'reported' OR p.confirmed_at IS NOT NULL)
+    ) pc
+)
+"""
+
 _CLOSED_ROWS = """
 SELECT o.id AS organisation_id, o.name AS organisation_name, o.region, o.timezone,
        w.week_start, w.week_end, c.id AS channel_id, c.platform, c.title AS channel_title,
@@ -327,15 +379,23 @@ REPORT_FIELDS = (
 )
 
 
-def live_rows_sql(filters: ReportFilters) -> str:
+def live_rows_sql(filters: ReportFilters, *, narrow: bool = False) -> str:
+    """The live rows; ``narrow`` for a few thousand organisations at most (see ``_LIVE_ROWS_NARROW``)."""
     organisations = _LIVE_ORGANISATIONS.format(org_conditions=_org_conditions(filters))
-    return _LIVE_ROWS.format(
-        live_organisations=organisations, channel_conditions=_channel_conditions(filters)
-    )
+    channel_conditions = _channel_conditions(filters)
+    if narrow:
+        rows_select = _LIVE_ROWS[_LIVE_ROWS.index("\nSELECT organisation_id, organisation_name") :]
+        return (
+            _LIVE_ROWS_NARROW.format(live_organisations=organisations, channel_conditions=channel_conditions)
+            + rows_select
+        )
+    return _LIVE_ROWS.format(live_organisations=organisations, channel_conditions=channel_conditions)
 
 
-def report_sql(filters: ReportFilters, *, include_closed: bool = True, ordered: bool = True) -> str:
-    parts = [live_rows_sql(filters)]
+def report_sql(
+    filters: ReportFilters, *, include_closed: bool = True, ordered: bool = True, narrow: bool = False
+) -> str:
+    parts = [live_rows_sql(filters, narrow=narrow)]
     if include_closed:
         channel_conditions = _channel_conditions(filters, "f").replace("f.id", "f.channel_id")
         parts.append(
@@ -490,7 +550,9 @@ async def week_summary(
     """Counts of organisations and channels meeting each rule in week ``label`` (live or frozen)."""
     filters = filters or ReportFilters()
     settings = settings or get_settings()
-    sql = _SUMMARY.format(report=report_sql(filters, ordered=False))
+    # A region or a few organisations: the narrow form (a region's six-week trend in well under 300 ms).
+    narrow = filters.region is not None or filters.organisation_ids is not None
+    sql = _SUMMARY.format(report=report_sql(filters, ordered=False, narrow=narrow))
     rows = await fetch(session, sql, _params(label, filters, settings, now or datetime.now(UTC)))
     return rows[0]
 
