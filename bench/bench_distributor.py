@@ -30,8 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench_distributor"
-os.environ.update({"HUB_DATABASE_URL": BENCH_DB, "HUB_REDIS_URL": "redis://127.0.0.1:6379/14",
-                   "HUB_ENVIRONMENT": "test", "HUB_DATA_DIR": "/tmp/hub-bench-distributor"})
+os.environ.update(
+    {
+        "HUB_DATABASE_URL": BENCH_DB,
+        "HUB_REDIS_URL": "redis://127.0.0.1:6379/14",
+        "HUB_ENVIRONMENT": "test",
+        "HUB_DATA_DIR": "/tmp/hub-bench-distributor",
+    }
+)
 
 import httpx  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
@@ -59,12 +65,16 @@ PLATFORMS = ("vk", "telegram", "ok")
 
 async def sent_count() -> int:
     async with get_sessionmaker()() as session:
-        return int((await session.execute(text("SELECT count(*) FROM delivery WHERE status = 'sent'"))).scalar_one())
+        return int(
+            (await session.execute(text("SELECT count(*) FROM delivery WHERE status = 'sent'"))).scalar_one()
+        )
 
 
 async def stuck_errors() -> list[str]:
     async with get_sessionmaker()() as session:
-        rows = await session.execute(text("SELECT DISTINCT last_error FROM delivery WHERE status <> 'sent' LIMIT 5"))
+        rows = await session.execute(
+            text("SELECT DISTINCT last_error FROM delivery WHERE status <> 'sent' LIMIT 5")
+        )
         return [str(row[0]) for row in rows]
 
 
@@ -89,13 +99,19 @@ async def wait_sent(target: int, timeout: float = 600) -> None:
         await asyncio.sleep(0.02)
 
 
-async def run_system(sandbox, organisations: int, workers_count: int, env_extra: dict[str, str],  # type: ignore[no-untyped-def]
-                     platforms: tuple[str, ...] = PLATFORMS) -> tuple[int, float]:
+async def run_system(
+    sandbox,
+    organisations: int,
+    workers_count: int,
+    env_extra: dict[str, str],  # type: ignore[no-untyped-def]
+    platforms: tuple[str, ...] = PLATFORMS,
+) -> tuple[int, float]:
     """A warm-up week item first (long-running workers have their clients and caches warm), then the
     timed one: approve a second item, plan it, wake the workers, stop when all are sent."""
     await fresh_state(sandbox, organisations)
-    await seed_region(organisations=organisations, materials=1, with_media=False, platforms=platforms,
-                      items_per_week=2)
+    await seed_region(
+        organisations=organisations, materials=1, with_media=False, platforms=platforms, items_per_week=2
+    )
     workers = Workers(environment_for_workers(sandbox, **env_extra))
     workers.start(workers_count)
     try:
@@ -115,10 +131,18 @@ async def run_system(sandbox, organisations: int, workers_count: int, env_extra:
 
 
 def ok_params(number: int, gid: str) -> dict[str, str]:
-    params = {"method": "mediatopic.post", "application_key": OK_APP, "format": "json", "type": "GROUP_THEME",
-              "gid": gid, "attachment": json.dumps({"media": [{"type": "text", "text": f"bare topic {number}"}]})}
+    params = {
+        "method": "mediatopic.post",
+        "application_key": OK_APP,
+        "format": "json",
+        "type": "GROUP_THEME",
+        "gid": gid,
+        "attachment": json.dumps({"media": [{"type": "text", "text": f"bare topic {number}"}]}),
+    }
     secret = hashlib.md5(("ok-token-editor" + OK_SECRET).encode()).hexdigest()
-    params["sig"] = hashlib.md5(("".join(f"{k}={params[k]}" for k in sorted(params)) + secret).encode()).hexdigest()
+    params["sig"] = hashlib.md5(
+        ("".join(f"{k}={params[k]}" for k in sorted(params)) + secret).encode()
+    ).hexdigest()
     params["access_token"] = "ok-token-editor"
     return params
 
@@ -128,11 +152,25 @@ async def run_bare(sandbox, organisations: int, concurrency: int) -> tuple[int, 
     base = sandbox.base_url
     requests: list[tuple[str, dict[str, str]]] = []
     for index in range(organisations):
-        requests.append((f"{base}/method/wall.post", {
-            "access_token": f"vk-user-{index}", "v": "5.199", "owner_id": str(-(210000 + index)), "from_group": "1",
-            "message": f"bare post {index}", "guid": f"bare-{index}"}))
-        requests.append((f"{base}/bot{BOT}/sendMessage", {"chat_id": str(-1001100000000 - index),
-                                                          "text": f"bare message {index}"}))
+        requests.append(
+            (
+                f"{base}/method/wall.post",
+                {
+                    "access_token": f"vk-user-{index}",
+                    "v": "5.199",
+                    "owner_id": str(-(210000 + index)),
+                    "from_group": "1",
+                    "message": f"bare post {index}",
+                    "guid": f"bare-{index}",
+                },
+            )
+        )
+        requests.append(
+            (
+                f"{base}/bot{BOT}/sendMessage",
+                {"chat_id": str(-1001100000000 - index), "text": f"bare message {index}"},
+            )
+        )
         requests.append((f"{base}/fb.do", ok_params(index, str(71000000000000 + index))))
     queue: asyncio.Queue[tuple[str, dict[str, str]]] = asyncio.Queue()
     for item in requests:
@@ -145,7 +183,9 @@ async def run_bare(sandbox, organisations: int, concurrency: int) -> tuple[int, 
             url, data = queue.get_nowait()
             reply = await client.post(url, data=data)
             body = reply.json()
-            if isinstance(body, dict) and ("error" in body or body.get("ok") is False or "error_code" in body):
+            if isinstance(body, dict) and (
+                "error" in body or body.get("ok") is False or "error_code" in body
+            ):
                 raise RuntimeError(f"bare call failed: {body}")
 
     started = time.perf_counter()
@@ -160,13 +200,27 @@ async def run_limited(sandbox, organisations: int, materials: int) -> tuple[floa
     """Telegram: one bot at 30/s. VK: one user token per community at 3/s. Returns (achieved, allowed) per s."""
     telegram_rate, vk_rate, vk_tokens = 30.0, 3.0, organisations
     await fresh_state(sandbox, organisations)
-    await sandbox.acontrol.set_faults("telegram", BOT, rate_limit={"limit": int(telegram_rate), "per_seconds": 1})
+    await sandbox.acontrol.set_faults(
+        "telegram", BOT, rate_limit={"limit": int(telegram_rate), "per_seconds": 1}
+    )
     for index in range(organisations):
-        await sandbox.acontrol.set_faults("vk", f"vk-user-{index}", rate_limit={"limit": int(vk_rate), "per_seconds": 1})
-    await seed_region(organisations=organisations, materials=materials, with_media=False, platforms=("vk", "telegram"))
-    workers = Workers(environment_for_workers(sandbox, HUB_RATE_LIMITS_ENABLED="true",
-                                              HUB_TELEGRAM_RATE_PER_S=str(telegram_rate), HUB_VK_RATE_PER_S=str(vk_rate),
-                                              HUB_TELEGRAM_CHAT_RATE_PER_MIN="6000", HUB_DELIVERY_BATCH_SIZE="50"))
+        await sandbox.acontrol.set_faults(
+            "vk", f"vk-user-{index}", rate_limit={"limit": int(vk_rate), "per_seconds": 1}
+        )
+    await seed_region(
+        organisations=organisations, materials=materials, with_media=False, platforms=("vk", "telegram")
+    )
+    workers = Workers(
+        environment_for_workers(
+            sandbox,
+            HUB_RATE_LIMITS_ENABLED="true",
+            HUB_DELIVERY_LEASE_S="120",
+            HUB_TELEGRAM_RATE_PER_S=str(telegram_rate),
+            HUB_VK_RATE_PER_S=str(vk_rate),
+            HUB_TELEGRAM_CHAT_RATE_PER_MIN="6000",
+            HUB_DELIVERY_BATCH_SIZE="50",
+        )
+    )
     workers.start(2)
     try:
         started = time.perf_counter()
@@ -191,12 +245,15 @@ async def run_limited(sandbox, organisations: int, materials: int) -> tuple[floa
         times = sorted(float(e["unix"]) for e in ledger if e["network"] == network)
         achieved = (len(times) - 1) / (times[-1] - times[0])
         ratios[network] = achieved / allowed
-        print(f"limits: {network}: {len(times)} posts at {achieved:.1f}/s, allowed {allowed:g}/s "
-              f"({ratios[network]:.0%})")
-    print(f"limits: {planned} posts in {elapsed:.1f} s end to end (planning and wake-up included); "
-          f"posts beyond the planned ones: {extra}")
+        print(
+            f"limits: {network}: {len(times)} posts at {achieved:.1f}/s, allowed {allowed:g}/s "
+            f"({ratios[network]:.0%})"
+        )
+    print(
+        f"limits: {planned} posts in {elapsed:.1f} s end to end (planning and wake-up included); "
+        f"posts beyond the planned ones: {extra}"
+    )
     return min(ratios.values()), 1.0
-
 
 
 async def main() -> None:
@@ -204,24 +261,37 @@ async def main() -> None:
     parser.add_argument("--organisations", type=int, default=400, help="3 channels each, one timed item each")
     parser.add_argument("--concurrency", type=int, default=32, help="in-flight posts per worker process")
     args = parser.parse_args()
-    env = {"HUB_RATE_LIMITS_ENABLED": "false", "HUB_DELIVERY_BATCH_SIZE": str(args.concurrency),
-           "HUB_DELIVERY_CONCURRENCY": str(args.concurrency), "HUB_NETWORK_TIMEOUT_S": "30"}
+    # Production leases and lookup delays (the test harness shortens them to make crash tests quick).
+    env = {
+        "HUB_DELIVERY_LEASE_S": "120",
+        "HUB_OUTCOME_LOOKUP_DELAY_S": "60",
+        "HUB_RATE_LIMITS_ENABLED": "false",
+        "HUB_DELIVERY_BATCH_SIZE": str(args.concurrency),
+        "HUB_DELIVERY_CONCURRENCY": str(args.concurrency),
+        "HUB_NETWORK_TIMEOUT_S": "30",
+    }
     with running_sandbox() as sandbox:
         bare_posts, bare_elapsed = await run_bare(sandbox, args.organisations, args.concurrency)
         bare_rate = bare_posts / bare_elapsed
-        print(f"bare: {bare_posts} posts in {bare_elapsed:.2f} s = {bare_rate:.0f}/s at concurrency {args.concurrency}")
+        print(
+            f"bare: {bare_posts} posts in {bare_elapsed:.2f} s = {bare_rate:.0f}/s at concurrency {args.concurrency}"
+        )
         results = {}
         for workers_count in (1, 2, 4):
             posts, elapsed = await run_system(sandbox, args.organisations, workers_count, env)
             results[workers_count] = posts / elapsed
-            print(f"system: {workers_count} worker(s): {posts} deliveries in {elapsed:.2f} s = "
-                  f"{results[workers_count]:.0f}/s ({results[workers_count] / bare_rate:.0%} of bare)")
+            print(
+                f"system: {workers_count} worker(s): {posts} deliveries in {elapsed:.2f} s = "
+                f"{results[workers_count]:.0f}/s ({results[workers_count] / bare_rate:.0%} of bare)"
+            )
         limit_ratio, _ = await run_limited(sandbox, organisations=20, materials=20)
     await get_engine().dispose()
     best_workers = max(results, key=lambda count: results[count])
     best = results[best_workers]
-    print(f"bench-distributor: system_per_s={best:.0f} bare_per_s={bare_rate:.0f} ratio={best / bare_rate:.2f} "
-          f"workers={best_workers} limit_ratio={limit_ratio:.2f}")
+    print(
+        f"bench-distributor: system_per_s={best:.0f} bare_per_s={bare_rate:.0f} ratio={best / bare_rate:.2f} "
+        f"workers={best_workers} limit_ratio={limit_ratio:.2f}"
+    )
 
 
 if __name__ == "__main__":

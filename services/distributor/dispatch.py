@@ -36,7 +36,7 @@ from shared.settings import Settings
 logger = logging.getLogger("distributor")
 
 RETRACTED_TEXT = "Материал отозван редакцией."
-IN_FLIGHT_FACTOR = 4
+IN_FLIGHT_FACTOR = 2
 # Rate-limit refusals with a short retry_after are retried this many times without leaving the worker.
 IN_PLACE_RETRIES = 3
 # Clocks of the network and ours differ a little: look for an unknown attempt's post this early.
@@ -85,7 +85,7 @@ class Dispatcher:
         self.settings = settings
         self.worker = worker
         # Claimed deliveries waiting for a rate-limit slot are cheap; network calls are not. In flight:
-        # up to 4 × delivery_concurrency claimed deliveries; at most delivery_concurrency calls at once.
+        # up to 2 × delivery_concurrency claimed deliveries; at most delivery_concurrency calls at once.
         self._sending = asyncio.Semaphore(settings.delivery_concurrency)
         self.recorder = SentRecorder(sessions.kw["bind"], worker)
         # Decrypted once per account version (the fingerprint changes when credentials rotate).
