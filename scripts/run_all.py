@@ -42,19 +42,35 @@ async def main() -> int:
     commands: dict[str, list[str]] = {}
     if args.sandbox:
         os.makedirs("var", exist_ok=True)
-        commands["sandbox"] = [python, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT),
-                               "--world", "sandbox/worlds/demo.json", "--state-file", "var/sandbox-state.json"]
+        commands["sandbox"] = [
+            python,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(SANDBOX_PORT),
+            "--world",
+            "sandbox/worlds/demo.json",
+            "--state-file",
+            "var/sandbox-state.json",
+        ]
         env.update(sandbox_environment())
-    commands.update({
-        "api": [python, "-m", "services.api"],
-        "distributor": [python, "-m", "services.distributor"],
-        "scheduler": [python, "-m", "services.scheduler"],
-    })
+    commands.update(
+        {
+            "api": [python, "-m", "services.api"],
+            "distributor": [python, "-m", "services.distributor"],
+            "scheduler": [python, "-m", "services.scheduler"],
+        }
+    )
     processes: dict[str, asyncio.subprocess.Process] = {}
     pumps = []
     for name, command in commands.items():
         process = await asyncio.create_subprocess_exec(
-            *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            *command,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order
         )
         processes[name] = process
@@ -77,7 +93,9 @@ async def main() -> int:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
     try:
-        await asyncio.wait_for(asyncio.gather(*(process.wait() for process in processes.values())), timeout=15)
+        await asyncio.wait_for(
+            asyncio.gather(*(process.wait() for process in processes.values())), timeout=15
+        )
     except TimeoutError:
         for name, process in processes.items():
             if process.returncode is None:
