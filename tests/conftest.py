@@ -5,7 +5,7 @@ runs inside an outer transaction that is rolled back."""
 import base64
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -34,9 +34,8 @@ from tests.database import recreate_test_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def migrated_database() -> Iterator[None]:
+def migrated_database() -> None:
     recreate_test_database(TEST_DATABASE_URL)
-    yield
 
 
 @pytest.fixture
@@ -53,7 +52,10 @@ async def db_connection(migrated_database: None) -> AsyncIterator[AsyncConnectio
 async def session(db_connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
     """A session inside the test's outer transaction; its commits become savepoints."""
     maker = async_sessionmaker(
-        bind=db_connection, class_=AsyncSession, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        bind=db_connection,
+        class_=AsyncSession,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
     )
     async with maker() as db_session:
         yield db_session
@@ -65,7 +67,10 @@ async def client(db_connection: AsyncConnection) -> AsyncIterator[httpx.AsyncCli
 
     app = create_app()
     app.state.sessionmaker = async_sessionmaker(
-        bind=db_connection, class_=AsyncSession, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        bind=db_connection,
+        class_=AsyncSession,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:

@@ -17,8 +17,14 @@ class ErrorKind(StrEnum):
 
 
 class AdapterError(Exception):
-    def __init__(self, kind: ErrorKind, message: str, *, retry_after: float | None = None,
-                 code: str | int | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        code: str | int | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -113,14 +119,16 @@ class NetworkAdapter(Protocol):
     async def publish(self, target: ChannelTarget, content: PostContent) -> PublishedPost:
         """Post ``content``; raise AdapterError on failure (kind says what to do)."""
 
-    async def find_published(self, target: ChannelTarget, content: PostContent, since: datetime
-                             ) -> PublishedPost | None:
+    async def find_published(
+        self, target: ChannelTarget, content: PostContent, since: datetime
+    ) -> PublishedPost | None:
         """After an outcome-unknown attempt: the post this content already produced, if the network
         can show it. VK returns None (its ``guid`` makes a plain retry safe); Telegram returns None
         (a bot cannot read channel history: the distributor looks among observed publications)."""
 
-    async def retract(self, target: ChannelTarget, external_post_id: str, part_ids: tuple[str, ...],
-                      replacement_text: str) -> str:
+    async def retract(
+        self, target: ChannelTarget, external_post_id: str, part_ids: tuple[str, ...], replacement_text: str
+    ) -> str:
         """Delete a post made from a withdrawn material (all its parts), or edit it to
         ``replacement_text`` where deletion is impossible; return "deleted" or "edited". A post that
         is already gone counts as deleted."""

@@ -20,7 +20,9 @@ class Account(SQLModel, table=True):
     platform: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     # The organisation that owns the credentials; NULL for the region's shared accounts.
-    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True)
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True
+    )
     secret: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     secret_fingerprint: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     secret_updated_at: datetime = created_at_field()

@@ -13,13 +13,17 @@ class ApiKey(SQLModel, table=True):
     __tablename__ = "api_key"
     __table_args__ = (
         sa.CheckConstraint(check_in("role", Role), name="role"),
-        sa.CheckConstraint("role <> 'operator' OR organisation_id IS NOT NULL", name="operator_has_organisation"),
+        sa.CheckConstraint(
+            "role <> 'operator' OR organisation_id IS NOT NULL", name="operator_has_organisation"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="CASCADE", index=True)
+    organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", ondelete="CASCADE", index=True
+    )
     prefix: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, unique=True))
     key_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created_at: datetime = created_at_field()

@@ -15,7 +15,9 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, index=True))
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, index=True)
+    )
     actor_key_id: int | None = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
     actor_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     actor_role: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))

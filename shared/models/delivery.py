@@ -21,7 +21,9 @@ class Delivery(SQLModel, table=True):
         sa.Index("ix_delivery_channel_week", "channel_id", "week"),
     )
 
-    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    )
     material_id: int = Field(foreign_key="material.id", ondelete="CASCADE", index=True)
     channel_id: int = Field(foreign_key="channel.id", ondelete="CASCADE")
     organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE", index=True)
@@ -29,7 +31,9 @@ class Delivery(SQLModel, table=True):
     week: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
     urgent: bool = Field(default=False, nullable=False)
     due_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
-    status: str = Field(default=DeliveryStatus.scheduled.value, sa_column=sa.Column(sa.String(16), nullable=False))
+    status: str = Field(
+        default=DeliveryStatus.scheduled.value, sa_column=sa.Column(sa.String(16), nullable=False)
+    )
     attempts: int = Field(default=0, nullable=False)
     next_attempt_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
@@ -41,8 +45,10 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     last_error_kind: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     external_post_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
-    part_ids: list[str] = Field(default_factory=list, sa_column=sa.Column(pg.ARRAY(sa.String(64)), nullable=False,
-                                                                          server_default="{}"))
+    part_ids: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(pg.ARRAY(sa.String(64)), nullable=False, server_default="{}"),
+    )
     post_url: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
     sent_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     retracted_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))

@@ -16,7 +16,9 @@ class Notification(SQLModel, table=True):
         sa.Index("ix_notification_status", "status", "created_at"),
     )
 
-    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    )
     organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE", index=True)
     channel_id: int | None = Field(default=None, foreign_key="channel.id", ondelete="CASCADE")
     person_id: int | None = Field(default=None, foreign_key="responsible_person.id", ondelete="CASCADE")

@@ -14,7 +14,9 @@ class Organisation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
     kind: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
-    parent_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True)
+    parent_id: int | None = Field(
+        default=None, foreign_key="organisation.id", ondelete="RESTRICT", index=True
+    )
     region: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, index=True))
     timezone: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     is_active: bool = Field(default=True, nullable=False)

@@ -13,16 +13,25 @@ class Publication(SQLModel, table=True):
 
     __tablename__ = "publication"
     __table_args__ = (
-        sa.UniqueConstraint("channel_id", "external_post_id", name="uq_publication_channel_id_external_post_id"),
+        sa.UniqueConstraint(
+            "channel_id", "external_post_id", name="uq_publication_channel_id_external_post_id"
+        ),
         sa.CheckConstraint(check_in("source", PublicationSource), name="source"),
-        sa.CheckConstraint(f"match_method IS NULL OR {check_in('match_method', MatchMethod)}", name="match_method"),
+        sa.CheckConstraint(
+            f"match_method IS NULL OR {check_in('match_method', MatchMethod)}", name="match_method"
+        ),
         sa.Index("ix_publication_channel_published", "channel_id", "published_at"),
         sa.Index("ix_publication_organisation_published", "organisation_id", "published_at"),
-        sa.Index("ix_publication_unconfirmed_reports", "id", postgresql_where=sa.text(
-            "source = 'reported' AND confirmed_at IS NULL")),
+        sa.Index(
+            "ix_publication_unconfirmed_reports",
+            "id",
+            postgresql_where=sa.text("source = 'reported' AND confirmed_at IS NULL"),
+        ),
     )
 
-    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    )
     channel_id: int = Field(foreign_key="channel.id", ondelete="CASCADE")
     organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
     external_post_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
@@ -35,8 +44,10 @@ class Publication(SQLModel, table=True):
     material_id: int | None = Field(default=None, foreign_key="material.id", ondelete="SET NULL", index=True)
     match_method: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     match_score: float | None = None
-    delivery_id: int | None = Field(default=None, sa_column=sa.Column(
-        sa.BigInteger, sa.ForeignKey("delivery.id", ondelete="SET NULL"), nullable=True))
+    delivery_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("delivery.id", ondelete="SET NULL"), nullable=True),
+    )
     deleted_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     edited_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     # VK reposts: "<owner_id>_<post_id>" of the original post (copy_history).

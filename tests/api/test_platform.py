@@ -12,7 +12,9 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert ready.json() == {"status": "ready", "postgres": "ok", "redis": "ok"}
 
 
-async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_metrics_count_requests_by_route_template(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     monitor = await make_key(session, Role.monitor)
     await client.get("/api/v1/organisations/999999", headers=monitor)
     metrics = await client.get("/metrics")
@@ -56,9 +58,13 @@ async def test_openapi_documents_every_operation_with_an_example(client: httpx.A
                 if not status.startswith("2") or status == "204":
                     continue
                 content = response.get("content", {})
-                json_media = [media for media_type, media in content.items() if media_type == "application/json"]
-                if json_media and not any(has_example(media.get("schema", {})) or "example" in media
-                                          or "examples" in media for media in json_media):
+                json_media = [
+                    media for media_type, media in content.items() if media_type == "application/json"
+                ]
+                if json_media and not any(
+                    has_example(media.get("schema", {})) or "example" in media or "examples" in media
+                    for media in json_media
+                ):
                     missing.append(f"{method.upper()} {path}: {status} example")
     assert not missing, "\n".join(missing)
 

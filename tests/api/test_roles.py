@@ -8,10 +8,10 @@ from services.api.app import create_app
 from shared.models.enums import Role
 from tests.factories import make_key, make_organisation
 
-A, E, O, M = Role.admin, Role.editor, Role.operator, Role.monitor
+A, E, OP, M = Role.admin, Role.editor, Role.operator, Role.monitor
 F = Role.feed  # read-only key of one organisation's system
 CONTENT = {A, E}
-REGISTRY = {A, E, O}
+REGISTRY = {A, E, OP}
 
 # (method, path template) -> roles allowed to call it. Every write route of the app must be here.
 WRITE_ROUTES: dict[tuple[str, str], set[Role]] = {
@@ -32,8 +32,8 @@ WRITE_ROUTES: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/deliveries/{delivery_id}/retry"): CONTENT,
     ("POST", "/api/v1/api-keys"): {A},
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): {A},
-    ("POST", "/api/v1/feed/publications"): {A, E, O, F},
-    ("POST", "/api/v1/feed/keys"): {A, O},
+    ("POST", "/api/v1/feed/publications"): {A, E, OP, F},
+    ("POST", "/api/v1/feed/keys"): {A, OP},
     ("POST", "/api/v1/feed/webhooks"): REGISTRY,
     ("DELETE", "/api/v1/feed/webhooks/{webhook_id}"): REGISTRY,
     ("PUT", "/api/v1/compliance/rules/regions/{region}"): {A},
@@ -71,10 +71,19 @@ async def test_write_route_refuses_roles_outside_its_list(
     organisation = await make_organisation(session)
     refused_roles = set(Role) - WRITE_ROUTES[(method, path)]
     assert Role.monitor in refused_roles, "monitor is read-only everywhere"
-    url = path.format(organisation_id=organisation.id, account_id=1, channel_id=1, person_id=1,
-                      subscription_id=1, key_id=1, webhook_id=1, delivery_id=1, region="Хабаровский край")
+    url = path.format(
+        organisation_id=organisation.id,
+        account_id=1,
+        channel_id=1,
+        person_id=1,
+        subscription_id=1,
+        key_id=1,
+        webhook_id=1,
+        delivery_id=1,
+        region="Хабаровский край",
+    )
     for role in refused_roles:
-        headers = await make_key(session, role, organisation.id if role in (O, F) else None)
+        headers = await make_key(session, role, organisation.id if role in (OP, F) else None)
         response = await client.request(method, url, json={}, headers=headers)
         assert response.status_code == 403, (role, method, path, response.text)
         assert response.json()["error"] == "forbidden"
@@ -88,7 +97,7 @@ async def test_content_write_routes_are_for_admins_and_editors_only(
     for method, path in routes:
         url = path.replace("{material_id}", "1").replace("{media_id}", "1").replace("{asset_id}", "1")
         for role in (Role.operator, Role.monitor, Role.feed):
-            headers = await make_key(session, role, organisation.id if role in (O, F) else None)
+            headers = await make_key(session, role, organisation.id if role in (OP, F) else None)
             response = await client.request(method, url, json={}, headers=headers)
             assert response.status_code == 403, (role, method, path, response.text)
 
@@ -111,7 +120,9 @@ async def test_missing_and_revoked_keys_get_401(client: httpx.AsyncClient, sessi
 
 async def test_api_key_listing_never_shows_the_key(client: httpx.AsyncClient, session: AsyncSession) -> None:
     admin = await make_key(session, Role.admin)
-    created = await client.post("/api/v1/api-keys", json={"name": "monitoring", "role": "monitor"}, headers=admin)
+    created = await client.post(
+        "/api/v1/api-keys", json={"name": "monitoring", "role": "monitor"}, headers=admin
+    )
     plaintext = created.json()["key"]
     listed = await client.get("/api/v1/api-keys", headers=admin)
     assert plaintext not in listed.text
@@ -125,13 +136,18 @@ async def test_operator_key_needs_an_organisation(client: httpx.AsyncClient, ses
     assert "organisation_id" in response.json()["detail"][0]["message"]
 
 
-async def test_feed_keys_are_issued_for_one_organisation(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_feed_keys_are_issued_for_one_organisation(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     admin = await make_key(session, Role.admin)
     organisation = await make_organisation(session)
     unbound = await client.post("/api/v1/api-keys", json={"name": "cms", "role": "feed"}, headers=admin)
     assert unbound.status_code == 422
-    bound = await client.post("/api/v1/api-keys", headers=admin,
-                              json={"name": "cms", "role": "feed", "organisation_id": organisation.id})
+    bound = await client.post(
+        "/api/v1/api-keys",
+        headers=admin,
+        json={"name": "cms", "role": "feed", "organisation_id": organisation.id},
+    )
     assert bound.status_code == 201, bound.text
     feed_key = {"X-API-Key": bound.json()["key"]}
     assert (await client.get("/api/v1/organisations", headers=feed_key)).status_code == 403

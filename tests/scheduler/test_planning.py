@@ -45,25 +45,41 @@ def test_slots_follow_the_organisations_own_zone() -> None:
     assert khabarovsk[0].astimezone(ZoneInfo("Asia/Vladivostok")).date().isoformat() == "2026-11-23"
 
 
-async def _org_with_subscription(session: AsyncSession, *, timezone: str = "Europe/Moscow", topics: list[str] | None = None,
-                                 items_per_week: int = 3, channels: tuple[str, ...] = ("vk", "telegram")):  # type: ignore[no-untyped-def]
+async def _org_with_subscription(
+    session: AsyncSession,
+    *,
+    timezone: str = "Europe/Moscow",
+    topics: list[str] | None = None,
+    items_per_week: int = 3,
+    channels: tuple[str, ...] = ("vk", "telegram"),
+):  # type: ignore[no-untyped-def]
     organisation = await make_organisation(session, timezone=timezone)
     made = [await make_channel(session, organisation, platform) for platform in channels]
-    session.add(Subscription(organisation_id=organisation.id, topics=topics or [], items_per_week=items_per_week))  # type: ignore[arg-type]
+    session.add(
+        Subscription(organisation_id=organisation.id, topics=topics or [], items_per_week=items_per_week)
+    )  # type: ignore[arg-type]
     await session.flush()
     return organisation, made
 
 
 async def _deliveries(session: AsyncSession, organisation_id: int) -> list[Delivery]:
-    return list((await session.exec(select(Delivery).where(Delivery.organisation_id == organisation_id)
-                                    .order_by(col(Delivery.due_at)))).all())
+    return list(
+        (
+            await session.exec(
+                select(Delivery)
+                .where(Delivery.organisation_id == organisation_id)
+                .order_by(col(Delivery.due_at))
+            )
+        ).all()
+    )
 
 
 async def test_planner_fills_each_channel_with_three_items_once(session: AsyncSession) -> None:
     organisation, channels = await _org_with_subscription(session)
     for index in range(5):
-        await make_material(session, status="approved", week=WEEK,
-                            approved_at=datetime(2026, 11, 20 + index % 3, tzinfo=UTC))
+        await make_material(
+            session, status="approved", week=WEEK, approved_at=datetime(2026, 11, 20 + index % 3, tzinfo=UTC)
+        )
     first = await plan_week_deliveries(session, MONDAY_MORNING)
     assert first.planned >= 6
     deliveries = await _deliveries(session, organisation.id)  # type: ignore[arg-type]

@@ -36,8 +36,9 @@ async def test_distributor_consumes_the_queue_and_stops_on_sigterm(migrated_data
 
 
 def test_distributor_refuses_to_start_without_postgres(migrated_database: None) -> None:
-    process = start("services.distributor",
-                    env={"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"})
+    process = start(
+        "services.distributor", env={"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"}
+    )
     try:
         assert process.wait(timeout=30) != 0
         assert process.stdout is not None
