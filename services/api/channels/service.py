@@ -5,7 +5,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api import audit
 from services.api.accounts.service import ensure_account_visible
 from services.api.channels.schemas import ChannelCreate, ChannelUpdate, check_url
-from services.api.crud import apply_update, get_or_404
+from services.api.crud import apply_update, delete_owned, get_owned_or_404
 from services.api.deps import Principal
 from services.api.errors import Conflict, Forbidden, InvalidField
 from services.api.pagination import PageParams, paginate
@@ -35,9 +35,7 @@ async def _check_account(
 
 
 async def _load_writable(session: AsyncSession, principal: Principal, channel_id: int) -> Channel:
-    channel = await get_or_404(session, Channel, channel_id, for_update=True)
-    principal.ensure_organisation(channel.organisation_id)
-    return channel
+    return await get_owned_or_404(session, principal, Channel, channel_id, for_update=True)
 
 
 async def create_channel(session: AsyncSession, principal: Principal, data: ChannelCreate) -> Channel:
@@ -107,18 +105,7 @@ async def update_channel(
 
 
 async def delete_channel(session: AsyncSession, principal: Principal, channel_id: int) -> None:
-    channel = await _load_writable(session, principal, channel_id)
-    await session.delete(channel)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "channel.delete",
-        "channel",
-        channel_id,
-        organisation_id=channel.organisation_id,
-        changes={"platform": channel.platform, "external_id": channel.external_id},
-    )
+    await delete_owned(session, principal, Channel, channel_id, "channel", "channel.delete")
 
 
 async def list_channels(

@@ -6,7 +6,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import audit
-from services.api.crud import apply_update, get_or_404
+from services.api.crud import apply_update, delete_owned, get_or_404, get_owned_or_404
 from services.api.deps import Principal
 from services.api.errors import InvalidField
 from services.api.pagination import PageParams, paginate
@@ -50,9 +50,7 @@ async def create_person(session: AsyncSession, principal: Principal, data: Perso
 async def load_person(
     session: AsyncSession, principal: Principal, person_id: int, *, for_update: bool = False
 ) -> ResponsiblePerson:
-    person = await get_or_404(session, ResponsiblePerson, person_id, for_update=for_update)
-    principal.ensure_organisation(person.organisation_id)
-    return person
+    return await get_owned_or_404(session, principal, ResponsiblePerson, person_id, for_update=for_update)
 
 
 async def update_person(
@@ -78,16 +76,8 @@ async def update_person(
 
 
 async def delete_person(session: AsyncSession, principal: Principal, person_id: int) -> None:
-    person = await load_person(session, principal, person_id, for_update=True)
-    await session.delete(person)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "person.delete",
-        "responsible_person",
-        person_id,
-        organisation_id=person.organisation_id,
+    await delete_owned(
+        session, principal, ResponsiblePerson, person_id, "responsible_person", "person.delete"
     )
 
 

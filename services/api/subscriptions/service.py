@@ -2,7 +2,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import audit
-from services.api.crud import apply_update, get_or_404
+from services.api.crud import apply_update, delete_owned, get_owned_or_404
 from services.api.deps import Principal
 from services.api.errors import InvalidField
 from services.api.pagination import PageParams, paginate
@@ -59,9 +59,7 @@ async def create_subscription(
 async def load_subscription(
     session: AsyncSession, principal: Principal, subscription_id: int, *, for_update: bool = False
 ) -> Subscription:
-    subscription = await get_or_404(session, Subscription, subscription_id, for_update=for_update)
-    principal.ensure_organisation(subscription.organisation_id)
-    return subscription
+    return await get_owned_or_404(session, principal, Subscription, subscription_id, for_update=for_update)
 
 
 async def update_subscription(
@@ -92,16 +90,8 @@ async def update_subscription(
 
 
 async def delete_subscription(session: AsyncSession, principal: Principal, subscription_id: int) -> None:
-    subscription = await load_subscription(session, principal, subscription_id, for_update=True)
-    await session.delete(subscription)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "subscription.delete",
-        "subscription",
-        subscription_id,
-        organisation_id=subscription.organisation_id,
+    await delete_owned(
+        session, principal, Subscription, subscription_id, "subscription", "subscription.delete"
     )
 
 
