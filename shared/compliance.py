@@ -543,6 +543,30 @@ FROM per_org
 """
 
 
+# The frozen rows a summary needs (no channel join: the summary counts, it does not name channels).
+_CLOSED_SUMMARY_ROWS = """
+SELECT w.organisation_id, f.met, f.reason, w.center_items >= w.center_min_items AS center_met
+FROM compliance_week w
+JOIN organisation o ON o.id = w.organisation_id
+JOIN compliance_week_channel f ON f.organisation_id = w.organisation_id AND f.week = w.week
+WHERE w.week = :week {org_conditions} {channel_conditions}
+"""
+
+
+def summary_rows_sql(filters: ReportFilters, *, include_live: bool = True, narrow: bool = False) -> str:
+    """(organisation_id, met, reason, center_met) of the week's rows, live and frozen."""
+    closed = _CLOSED_SUMMARY_ROWS.format(
+        org_conditions=_org_conditions(filters),
+        channel_conditions=_channel_conditions(filters, "f").replace("f.id", "f.channel_id"),
+    )
+    parts = [
+        f"SELECT organisation_id, met, reason, center_met FROM ({live_rows_sql(filters, narrow=narrow)}) l"
+    ]
+    parts = (parts if include_live else []) + [closed]
+    sql = "SELECT * FROM (" + "\nUNION ALL\n".join(f"({part})" for part in parts) + ") r"
+    return sql + (" WHERE r.met = :met" if filters.met is not None else "")
+
+
 async def week_summary(
     session: AsyncSession,
     label: str,
@@ -559,8 +583,9 @@ async def week_summary(
     narrow = filters.region is not None or filters.organisation_ids is not None
     # A past week whose organisations are all closed reads only the frozen rows (no live query).
     live_sql = _LIVE_ORGANISATIONS.format(org_conditions=_org_conditions(filters))
-    live = (await fetch(session, f"SELECT EXISTS ({live_sql})", params))[0][0]
-    sql = _SUMMARY.format(report=report_sql(filters, ordered=False, narrow=narrow, include_live=live))
+    # (A count, not EXISTS: EXISTS plans for an early first row and scans every organisation.)
+    live = (await fetch(session, f"SELECT count(*) FROM ({live_sql}) l", params))[0][0] > 0
+    sql = _SUMMARY.format(report=summary_rows_sql(filters, narrow=narrow, include_live=live))
     rows = await fetch(session, sql, params)
     return rows[0]
 
@@ -592,13 +617,23 @@ def report_json_sql(filters: ReportFilters) -> str:
         f"'{name}', {name}" for name in REPORT_FIELDS if name not in ("week_start", "week_end", "reason")
     ]
     fields += [
-        f"'week_start', {_local_iso_sql('week_start')}",
-        f"'week_end', {_local_iso_sql('week_end')}",
+        "'week_start', week_start_iso",
+        "'week_end', week_end_iso",
         "'reason_code', reason",
         f"'reason', {_REASON_SQL}",
     ]
-    sql = report_sql(filters, narrow=True)
-    return f"SELECT json_build_object({', '.join(fields)})::text AS row, met FROM ({sql}) r"
+    # The week's bounds in each zone are rendered once per (zone, bounds) — a dozen — not per row.
+    return f"""
+    WITH r AS MATERIALIZED ({report_sql(filters, narrow=True, ordered=False)}),
+    z AS (
+        SELECT timezone AS z_timezone, week_start AS z_week_start, week_end AS z_week_end,
+               {_local_iso_sql("week_start")} AS week_start_iso, {_local_iso_sql("week_end")} AS week_end_iso
+        FROM (SELECT DISTINCT timezone, week_start, week_end FROM r) b
+    )
+    SELECT json_build_object({", ".join(fields)})::text AS row, r.met
+    FROM r JOIN z ON z_timezone = timezone AND z_week_start = week_start AND z_week_end = week_end
+    ORDER BY r.organisation_id, r.channel_id
+    """
 
 
 @dataclass(frozen=True)
