@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install services migrate run demo test lint sandbox bench bench-sandbox bench-distributor bench-feed admin-key clean
+.PHONY: install services migrate run demo test lint sandbox bench bench-sandbox bench-distributor bench-feed bench-compliance admin-key clean
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ sandbox: install
 	$(PY) -m sandbox --host 127.0.0.1 --port 8900 --world sandbox/worlds/demo.json --state-file var/sandbox-state.json
 
 ## Benchmarks: each compares against its baseline in the same run and ends with one `bench-NAME:` line.
-bench: bench-sandbox bench-distributor bench-feed
+bench: bench-sandbox bench-distributor bench-feed bench-compliance
 
 bench-sandbox: install
 	$(PY) bench/bench_sandbox.py
@@ -57,6 +57,10 @@ bench-distributor: install services
 bench-feed: install services
 	@command -v wrk >/dev/null || { echo 'bench-feed needs wrk: apt-get install wrk'; exit 1; }
 	$(PY) bench/bench_feed.py
+
+## Builds a country-sized week in its own database first (several minutes); --skip-build reuses it.
+bench-compliance: install services
+	$(PY) bench/bench_compliance.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
