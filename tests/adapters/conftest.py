@@ -1,42 +1,21 @@
 """The adapters suite: the production adapters pointed at one sandbox subprocess by base URL only
 (``HUB_VK_API_URL`` and friends), with a small known world reset before each test."""
 
-import os
 from collections.abc import AsyncIterator
 
 import pytest
 
-from sandbox.testing import RunningSandbox, running_sandbox
-from shared.adapters.registry import close_adapters
+from sandbox.testing import RunningSandbox
 from shared.settings import Settings, get_settings
 from tests.adapters.support import WORLD
+from tests.hub_on_sandbox import hub_on_sandbox
 
 
 @pytest.fixture(scope="session")
 async def sandbox_process() -> AsyncIterator[RunningSandbox]:
-    """One sandbox per run; the settings (and so every adapter) point at it through the environment.
-    Adapters are rebuilt on the way in and out, so no other suite inherits clients aimed at it."""
-    with running_sandbox() as sandbox:
-        names = {
-            "HUB_VK_API_URL": sandbox.vk_url,
-            "HUB_TELEGRAM_API_URL": sandbox.telegram_url,
-            "HUB_TELEGRAM_FILE_URL": sandbox.telegram_file_url,
-            "HUB_OK_API_URL": sandbox.ok_url,
-        }
-        saved = {name: os.environ.get(name) for name in names}
-        os.environ.update(names)
-        get_settings.cache_clear()
-        await close_adapters()
-        try:
-            yield sandbox
-        finally:
-            await close_adapters()
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            get_settings.cache_clear()
+    """One sandbox per run; the settings (and so every adapter) point at it."""
+    async with hub_on_sandbox() as sandbox:
+        yield sandbox
 
 
 @pytest.fixture
